@@ -1,0 +1,60 @@
+import type { Static, TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { ValueErrorType } from '@sinclair/typebox/errors';
+
+export type Validation<T> = { ok: true; value: T } | { ok: false; field: string; message: string };
+
+/**
+ * Compiles a schema once and returns a checker whose failure names the first offending field in
+ * dotted form (`paymentAmount.value`), for a PARAM_ILLEGAL message a merchant can act on.
+ */
+export function compileValidator<S extends TSchema>(schema: S): (value: unknown) => Validation<Static<S>> {
+  const compiled = TypeCompiler.Compile(schema);
+  return (value) => {
+    if (compiled.Check(value)) return { ok: true, value };
+    const first = compiled.Errors(value).First();
+    if (!first) return { ok: false, field: '(body)', message: 'the body does not match the schema' };
+    const field = first.path.replace(/^\//, '').replace(/\//g, '.') || '(body)';
+    return { ok: false, field, message: `${field}: ${describe(first.type, first.schema, first.value)}` };
+  };
+}
+
+function describe(type: ValueErrorType, schema: TSchema, value: unknown): string {
+  switch (type) {
+    case ValueErrorType.ObjectRequiredProperty:
+      return 'is required';
+    case ValueErrorType.String:
+      return 'must be a string';
+    case ValueErrorType.Boolean:
+      return 'must be a boolean';
+    case ValueErrorType.Object:
+      return 'must be an object';
+    case ValueErrorType.StringMaxLength:
+      return `must be at most ${String(schema['maxLength'])} characters`;
+    case ValueErrorType.StringMinLength:
+      return schema['minLength'] === 1 ? 'must not be empty' : `must be at least ${String(schema['minLength'])} characters`;
+    case ValueErrorType.StringPattern:
+      return typeof schema['description'] === 'string'
+        ? `must be ${schema['description']}`
+        : `does not match ${String(schema['pattern'])}`;
+    case ValueErrorType.Union:
+      return `has an unsupported value ${JSON.stringify(value)?.slice(0, 40) ?? ''}`.trim();
+    default:
+      return 'has an illegal value';
+  }
+}
+
+/** Parses a JSON object body; anything else (arrays, scalars, bad JSON) is refused. */
+export function parseJsonObject(text: string): { ok: true; value: Record<string, unknown> } | { ok: false; message: string } {
+  if (text.trim() === '') return { ok: false, message: 'the request body is empty' };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, message: 'the request body is not valid JSON' };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, message: 'the request body must be a JSON object' };
+  }
+  return { ok: true, value: value as Record<string, unknown> };
+}
