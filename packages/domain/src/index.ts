@@ -1,0 +1,5 @@
+export * from './ports.ts';
+export * from './ledger.ts';
+export * from './payment.ts';
+export * from './pin.ts';
+export * from './notification.ts';

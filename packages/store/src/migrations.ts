@@ -1,0 +1,158 @@
+import { sql, type Kysely, type Migration } from 'kysely';
+
+/**
+ * Migrations, in order. Each is written once and never edited after it lands: a change is a new entry.
+ * Column types are portable: `text` and `bigint` (SQLite stores bigint with INTEGER affinity).
+ */
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001_payment_core': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('merchants')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('client_id', 'text', (c) => c.notNull().unique())
+        .addColumn('partner_id', 'text', (c) => c.notNull().unique())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('website', 'text')
+        .addColumn('notify_url', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('merchant_keys')
+        .addColumn('merchant_id', 'text', (c) => c.notNull().references('merchants.id'))
+        .addColumn('key_version', 'bigint', (c) => c.notNull())
+        .addColumn('public_key_pem', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('merchant_keys_pk', ['merchant_id', 'key_version'])
+        .execute();
+
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('phone', 'text', (c) => c.notNull().unique())
+        .addColumn('pin_hash', 'text', (c) => c.notNull())
+        .addColumn('pin_failed_attempts', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('pin_locked_until', 'bigint')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('display_name', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('accounts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('owner_type', 'text', (c) => c.notNull())
+        .addColumn('owner_id', 'text', (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('balance', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('accounts_owner_currency', ['owner_type', 'owner_id', 'currency'])
+        // The last line of defence: only the platform's funding account may go below zero.
+        .addCheckConstraint('accounts_balance_non_negative', sql`owner_type = 'PLATFORM' OR balance >= 0`)
+        .execute();
+
+      await db.schema
+        .createTable('journal_entries')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('reference_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('journal_entries_reference').on('journal_entries').column('reference_id').execute();
+
+      await db.schema
+        .createTable('postings')
+        .addColumn('entry_id', 'text', (c) => c.notNull().references('journal_entries.id'))
+        .addColumn('line', 'bigint', (c) => c.notNull())
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('amount', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('postings_pk', ['entry_id', 'line'])
+        .execute();
+      await db.schema.createIndex('postings_account').on('postings').column('account_id').execute();
+
+      await db.schema
+        .createTable('payments')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('merchant_id', 'text', (c) => c.notNull().references('merchants.id'))
+        .addColumn('payment_request_id', 'text', (c) => c.notNull())
+        .addColumn('request_hash', 'text', (c) => c.notNull())
+        .addColumn('api_version', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('amount', 'bigint', (c) => c.notNull())
+        .addColumn('order_title', 'text', (c) => c.notNull())
+        .addColumn('app_id', 'text')
+        .addColumn('notify_url', 'text')
+        .addColumn('return_url', 'text')
+        .addColumn('extend_info', 'text')
+        .addColumn('order_json', 'text')
+        .addColumn('reply_json', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('paid_at', 'bigint')
+        .addColumn('user_id', 'text')
+        .addColumn('fail_reason', 'text')
+        .addColumn('notify_seq', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addUniqueConstraint('payments_merchant_request', ['merchant_id', 'payment_request_id'])
+        .execute();
+      await db.schema.createIndex('payments_status_expiry').on('payments').columns(['status', 'expires_at']).execute();
+      await db.schema
+        .createIndex('payments_merchant_created')
+        .on('payments')
+        .columns(['merchant_id', 'created_at'])
+        .execute();
+
+      await db.schema
+        .createTable('notifications')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('merchant_id', 'text', (c) => c.notNull())
+        .addColumn('payment_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'bigint', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+        .addColumn('lease_until', 'bigint')
+        .addColumn('lease_owner', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('delivered_at', 'bigint')
+        .addColumn('last_error', 'text')
+        .addUniqueConstraint('notifications_payment_seq', ['payment_id', 'seq'])
+        .execute();
+      await db.schema
+        .createIndex('notifications_due')
+        .on('notifications')
+        .columns(['status', 'next_attempt_at'])
+        .execute();
+      await db.schema
+        .createIndex('notifications_merchant')
+        .on('notifications')
+        .columns(['merchant_id', 'created_at'])
+        .execute();
+
+      await db.schema
+        .createTable('notification_attempts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('notification_id', 'text', (c) => c.notNull().references('notifications.id'))
+        .addColumn('attempt_no', 'bigint', (c) => c.notNull())
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .addColumn('latency_ms', 'bigint', (c) => c.notNull())
+        .addColumn('http_status', 'bigint')
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('reply_excerpt', 'text')
+        .addColumn('error', 'text')
+        .execute();
+      await db.schema
+        .createIndex('notification_attempts_notification')
+        .on('notification_attempts')
+        .column('notification_id')
+        .execute();
+    },
+  },
+};

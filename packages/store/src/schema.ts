@@ -1,0 +1,128 @@
+/**
+ * The database schema as Kysely sees it. Every integer column is BIGINT (INTEGER in SQLite) and is read
+ * back as a JavaScript bigint on both databases (better-sqlite3 safe integers; a pg int8 parser), so money
+ * never passes through a float. Times are epoch milliseconds.
+ */
+import type { Generated } from 'kysely';
+
+export interface MerchantsTable {
+  id: string;
+  client_id: string;
+  partner_id: string;
+  name: string;
+  website: string | null;
+  notify_url: string | null;
+  /** UNVERIFIED until the business licence is verified; FROZEN by an operator. */
+  status: string;
+  created_at: bigint;
+}
+
+export interface MerchantKeysTable {
+  merchant_id: string;
+  key_version: bigint;
+  public_key_pem: string;
+  status: string;
+  created_at: bigint;
+}
+
+export interface UsersTable {
+  id: string;
+  phone: string;
+  pin_hash: string;
+  pin_failed_attempts: bigint;
+  pin_locked_until: bigint | null;
+  status: string;
+  display_name: string | null;
+  created_at: bigint;
+}
+
+export interface AccountsTable {
+  id: string;
+  owner_type: string;
+  owner_id: string;
+  currency: string;
+  balance: bigint;
+  created_at: bigint;
+}
+
+export interface JournalEntriesTable {
+  id: string;
+  kind: string;
+  reference_id: string;
+  created_at: bigint;
+}
+
+export interface PostingsTable {
+  entry_id: string;
+  line: bigint;
+  account_id: string;
+  currency: string;
+  amount: bigint;
+}
+
+export interface PaymentsTable {
+  id: string;
+  merchant_id: string;
+  payment_request_id: string;
+  request_hash: string;
+  api_version: string;
+  status: string;
+  currency: string;
+  amount: bigint;
+  order_title: string;
+  app_id: string | null;
+  notify_url: string | null;
+  return_url: string | null;
+  extend_info: string | null;
+  order_json: string | null;
+  reply_json: string;
+  expires_at: bigint;
+  created_at: bigint;
+  paid_at: bigint | null;
+  user_id: string | null;
+  fail_reason: string | null;
+  /** The last notification sequence number given for this payment. */
+  notify_seq: Generated<bigint>;
+}
+
+export interface NotificationsTable {
+  id: string;
+  merchant_id: string;
+  payment_id: string;
+  seq: bigint;
+  kind: string;
+  url: string;
+  body: string;
+  status: string;
+  attempts: bigint;
+  next_attempt_at: bigint;
+  lease_until: bigint | null;
+  lease_owner: string | null;
+  created_at: bigint;
+  delivered_at: bigint | null;
+  last_error: string | null;
+}
+
+export interface NotificationAttemptsTable {
+  id: string;
+  notification_id: string;
+  attempt_no: bigint;
+  started_at: bigint;
+  latency_ms: bigint;
+  http_status: bigint | null;
+  outcome: string;
+  reply_excerpt: string | null;
+  error: string | null;
+}
+
+export interface Database {
+  merchants: MerchantsTable;
+  merchant_keys: MerchantKeysTable;
+  users: UsersTable;
+  accounts: AccountsTable;
+  journal_entries: JournalEntriesTable;
+  postings: PostingsTable;
+  payments: PaymentsTable;
+  notifications: NotificationsTable;
+  notification_attempts: NotificationAttemptsTable;
+}
