@@ -1,0 +1,84 @@
+/**
+ * Demo data for `billetera start` (skipped with --no-demo): a verified merchant whose private key is
+ * written under the data dir (so a newcomer can sign requests at once), and two users with balances.
+ * Idempotent: a second start finds what the first made.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateRsaKeyPair } from '@billetera/protocol/signing';
+import { findMerchantByClientId, findUserByPhone } from '@billetera/store';
+import { createMerchant, createUser, topUpUser, type WalletContext } from '@billetera/wallet';
+
+export interface DemoUser {
+  phone: string;
+  pin: string;
+  name: string;
+  topUps: { currency: string; amountMinor: bigint }[];
+}
+
+export const DEMO_USERS: DemoUser[] = [
+  {
+    phone: '+15550000001',
+    pin: '123456',
+    name: 'Ana Demo',
+    topUps: [
+      { currency: 'USD', amountMinor: 100_000n },
+      { currency: 'JPY', amountMinor: 100_000n },
+    ],
+  },
+  { phone: '+15550000002', pin: '654321', name: 'Bruno Demo', topUps: [{ currency: 'USD', amountMinor: 500n }] },
+];
+
+export interface DemoMerchant {
+  merchantId: string;
+  name: string;
+  clientId: string;
+  partnerId: string;
+  keyVersion: number;
+  privateKeyFile: string;
+  publicKeyFile: string;
+}
+
+const DEMO_MERCHANT_NAME = 'Billetera Demo Shop';
+
+export async function seedDemo(ctx: WalletContext, dataDir: string): Promise<{ merchant: DemoMerchant; users: DemoUser[] }> {
+  const dir = join(dataDir, 'demo');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const merchant = await ensureDemoMerchant(ctx, dir);
+  for (const u of DEMO_USERS) {
+    if (await findUserByPhone(ctx.store.db, u.phone)) continue;
+    await createUser(ctx, { phone: u.phone, pin: u.pin, displayName: u.name });
+    for (const t of u.topUps) await topUpUser(ctx, { phone: u.phone, amountMinor: t.amountMinor, currency: t.currency });
+  }
+  return { merchant, users: DEMO_USERS };
+}
+
+async function ensureDemoMerchant(ctx: WalletContext, dir: string): Promise<DemoMerchant> {
+  const recordFile = join(dir, 'merchant.json');
+  if (existsSync(recordFile)) {
+    const record = JSON.parse(readFileSync(recordFile, 'utf8')) as DemoMerchant;
+    if (await findMerchantByClientId(ctx.store.db, record.clientId)) return record;
+  }
+  const keys = await generateRsaKeyPair();
+  const privateKeyFile = join(dir, 'merchant-private-key.pem');
+  const publicKeyFile = join(dir, 'merchant-public-key.pem');
+  writeFileSync(privateKeyFile, keys.privateKeyPem, { mode: 0o600 });
+  writeFileSync(publicKeyFile, keys.publicKeyPem);
+  const created = await createMerchant(ctx, {
+    name: DEMO_MERCHANT_NAME,
+    website: 'https://shop.example',
+    publicKeyPem: keys.publicKeyPem,
+    verified: true,
+  });
+  const record: DemoMerchant = {
+    merchantId: created.merchant.id,
+    name: created.merchant.name,
+    clientId: created.merchant.clientId,
+    partnerId: created.merchant.partnerId,
+    keyVersion: created.keyVersion,
+    privateKeyFile,
+    publicKeyFile,
+  };
+  writeFileSync(recordFile, JSON.stringify(record, null, 2) + '\n');
+  return record;
+}

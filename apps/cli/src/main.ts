@@ -1,0 +1,23 @@
+/**
+ * `billetera`: the wallet's command line. Every command takes --data-dir / --database-url, and all of them
+ * are safe to run while the server runs (SQLite writers queue on the file lock; PostgreSQL locks rows).
+ */
+import { Command } from 'commander';
+import { keysCommand, merchantCommand, sandboxCommand, userCommand } from './commands.ts';
+import { startCommand } from './start.ts';
+
+const program = new Command('billetera')
+  .description('Billetera: an open, self-hostable wallet payment platform for mini programs')
+  .showHelpAfterError()
+  .addCommand(startCommand())
+  .addCommand(merchantCommand())
+  .addCommand(userCommand())
+  .addCommand(sandboxCommand())
+  .addCommand(keysCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.stderr.write(`billetera: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+}
