@@ -26,12 +26,12 @@ export async function authenticate(
   if (!requestTime) return fail('PARAM_ILLEGAL', 'the Request-Time header is required');
   const at = parseWireTime(requestTime);
   if (at === undefined) return fail('PARAM_ILLEGAL', 'Request-Time must be ISO 8601 with an offset, or epoch milliseconds');
-  const cached = await cache.get(clientId);
+  const parsed = parseSignatureHeader(headerValue(args.headers, 'signature'));
+  const cached = await cache.get(clientId, parsed.ok ? parsed.value.keyVersion : undefined);
   if (!cached) return fail('CLIENT_INVALID', `unknown Client-Id ${clientId.slice(0, 64)}`);
   if (Math.abs(args.now - at) > REQUEST_TIME_WINDOW_MS) {
     return fail('INVALID_SIGNATURE', `Request-Time is outside the window of ±${REQUEST_TIME_WINDOW_MS / 1000} s around the wallet clock`);
   }
-  const parsed = parseSignatureHeader(headerValue(args.headers, 'signature'));
   if (!parsed.ok) return fail('INVALID_SIGNATURE', `the Signature header is ${parsed.problem === 'missing' ? 'missing' : `invalid (${parsed.problem})`}`);
   const keyVersion = parsed.value.keyVersion ?? cached.newest;
   const key = keyVersion === undefined ? undefined : cached.keys.get(keyVersion);

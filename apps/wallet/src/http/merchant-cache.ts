@@ -15,22 +15,35 @@ export interface CachedMerchant {
 }
 
 const TTL_MS = 30_000;
+/** A key version the cache does not know makes it reload, at most this often per merchant. */
+const RELOAD_MIN_INTERVAL_MS = 1_000;
 /** The most merchants kept at once; the oldest entry goes first beyond it. */
 const MAX_ENTRIES = 10_000;
 
 export class MerchantCache {
-  private readonly entries = new Map<string, { value: CachedMerchant | undefined; loadedAt: number }>();
+  private readonly entries = new Map<string, { value: CachedMerchant; loadedAt: number }>();
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
   ) {}
 
-  async get(clientId: string): Promise<CachedMerchant | undefined> {
+  /**
+   * The merchant for a Client-Id. Unknown ids are not remembered (a merchant created a moment ago by the
+   * CLI is found at once), and a key version the cached entry lacks triggers a reload (a key added by
+   * rotation works at once).
+   */
+  async get(clientId: string, keyVersion?: number): Promise<CachedMerchant | undefined> {
     const now = this.clock.now();
     const hit = this.entries.get(clientId);
-    if (hit && now - hit.loadedAt < TTL_MS) return hit.value;
+    const fresh = hit && now - hit.loadedAt < TTL_MS;
+    const missingKey = hit && keyVersion !== undefined && !hit.value.keys.has(keyVersion) && now - hit.loadedAt >= RELOAD_MIN_INTERVAL_MS;
+    if (hit && fresh && !missingKey) return hit.value;
     const value = await this.load(clientId);
+    if (!value) {
+      this.entries.delete(clientId);
+      return undefined;
+    }
     if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
     this.entries.set(clientId, { value, loadedAt: now });
     return value;
