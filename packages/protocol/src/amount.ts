@@ -65,15 +65,18 @@ export function formatAmount(minor: bigint, currency: string): string {
 }
 
 /**
- * Parses a decimal written by a person ("19.99", "1200") into minor units of the currency.
- * Undefined when it has more decimals than the currency allows or is not a plain decimal.
+ * Parses a decimal written by a person ("19.99", "1200", "1,200.50") into minor units of the currency.
+ * Undefined when it has more decimals than the currency allows or is not a plain decimal. Commas are
+ * accepted only as thousands separators (groups of three): "19,99" (a decimal comma) is refused rather
+ * than read as 1999 major units.
  */
 export function parseMajor(text: string, currency: string): bigint | undefined {
   const info = currencyInfo(currency);
   if (!info) return undefined;
-  const match = /^([0-9]{1,16})(?:\.([0-9]+))?$/.exec(text.trim().replace(/,/g, ''));
+  const match = /^([0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,16})(?:\.([0-9]+))?$/.exec(text.trim());
   if (!match) return undefined;
+  const whole = (match[1] ?? '0').replace(/,/g, '');
   const fraction = match[2] ?? '';
-  if (fraction.length > info.minorUnit) return undefined;
-  return BigInt((match[1] ?? '0') + fraction.padEnd(info.minorUnit, '0'));
+  if (whole.length > 16 || fraction.length > info.minorUnit) return undefined;
+  return BigInt(whole + fraction.padEnd(info.minorUnit, '0'));
 }

@@ -114,8 +114,17 @@ export function resultOf(code: ResultCode, message?: string): Result {
   return {
     resultStatus: info.status,
     resultCode: code,
-    resultMessage: text.length > MAX_MESSAGE ? text.slice(0, MAX_MESSAGE - 1) + '…' : text,
+    resultMessage: truncate(text, MAX_MESSAGE),
   };
+}
+
+/** At most `max` UTF-16 units, ending with `…` when cut; never splits a surrogate pair (an emoji). */
+function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--; // a high surrogate whose low half would be cut off
+  return text.slice(0, end) + '…';
 }
 
 export function isResultCode(value: string): value is ResultCode {

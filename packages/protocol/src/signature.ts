@@ -41,7 +41,12 @@ export function parseSignatureHeader(
   for (const part of header.split(',')) {
     const eq = part.indexOf('=');
     if (eq <= 0) return { ok: false, problem: 'malformed' };
-    fields.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim());
+    const key = part.slice(0, eq).trim().toLowerCase();
+    const value = part.slice(eq + 1);
+    // The signature is not trimmed at the start: there a leading space is a `+` that form decoding turned
+    // into a space (signatures starting with byte 0xF8-0xFB exist for keys whose modulus allows them);
+    // decodeSignatureValue puts it back.
+    fields.set(key, key === 'signature' ? value.trimEnd() : value.trim());
   }
   const algorithm = fields.get('algorithm') ?? 'RSA256';
   if (!/^(rsa256|sha256withrsa)$/i.test(algorithm)) return { ok: false, problem: 'unsupported-algorithm' };
