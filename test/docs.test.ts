@@ -12,7 +12,8 @@ describe('docs', () => {
     const doc = read('docs/protocol.md');
     const table = doc.slice(doc.indexOf('## Result codes'));
     const named = new Set([...table.matchAll(/\b[A-Z][A-Z_]{3,}[A-Z]\b/g)].map((m) => m[0]));
-    for (const code of Object.keys(RESULT_CODES)) expect(named, `docs/protocol.md misses ${code}`).toContain(code);
+    for (const code of Object.keys(RESULT_CODES))
+      expect(named, `docs/protocol.md misses ${code}`).toContain(code);
     const unknown = [...named].filter((w) => /_/.test(w) && !(w in RESULT_CODES));
     expect(unknown).toEqual([]);
   });

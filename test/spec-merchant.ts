@@ -3,7 +3,14 @@
  * nothing of Billetera's: end-to-end tests use it so that the wallet is checked against the documents,
  * not against its own protocol package.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -52,21 +59,45 @@ export function specSign(path: string, clientId: string, time: string, body: str
   return encodeURIComponent(sign('sha256', Buffer.from(content, 'utf8'), key).toString('base64'));
 }
 
-export async function specCall(baseUrl: string, path: string, body: string, o: SpecRequestOptions): Promise<SpecReply> {
+export async function specCall(
+  baseUrl: string,
+  path: string,
+  body: string,
+  o: SpecRequestOptions,
+): Promise<SpecReply> {
   const time = o.requestTime ?? isoNow();
   const signature = specSign(o.signPath ?? path, o.clientId, time, o.signBody ?? body, o.privateKey);
-  const header = o.signatureHeader ?? `algorithm=RSA256, keyVersion=${o.keyVersion ?? 1}, signature=${signature}`;
+  const header =
+    o.signatureHeader ?? `algorithm=RSA256, keyVersion=${o.keyVersion ?? 1}, signature=${signature}`;
   const res = await fetch(baseUrl + path, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json; charset=UTF-8', 'Client-Id': o.clientId, 'Request-Time': time, Signature: header, ...o.headers },
+    headers: {
+      'Content-Type': 'application/json; charset=UTF-8',
+      'Client-Id': o.clientId,
+      'Request-Time': time,
+      Signature: header,
+      ...o.headers,
+    },
     body,
   });
   const raw = await res.text();
-  return { status: res.status, headers: Object.fromEntries(res.headers), raw, body: JSON.parse(raw) as SpecReply['body'] };
+  return {
+    status: res.status,
+    headers: Object.fromEntries(res.headers),
+    raw,
+    body: JSON.parse(raw) as SpecReply['body'],
+  };
 }
 
 /** Verifies a wallet reply or notification: `POST <path>\n<client-id>.<time>.<raw body>` with the wallet key. */
-export function specVerify(args: { path: string; clientId: string; time: string; rawBody: string; signatureHeader: string; walletPublicKeyPem: string }): boolean {
+export function specVerify(args: {
+  path: string;
+  clientId: string;
+  time: string;
+  rawBody: string;
+  signatureHeader: string;
+  walletPublicKeyPem: string;
+}): boolean {
   const fields = Object.fromEntries(
     args.signatureHeader.split(',').map((p) => {
       const i = p.indexOf('=');
@@ -101,17 +132,30 @@ export interface ReceivedNotification {
  * the documented acknowledgement).
  */
 export async function startNotifyReceiver(
-  respond: (n: ReceivedNotification, index: number) => { status: number; body: string; delayMs?: number } = () => ({
+  respond: (
+    n: ReceivedNotification,
+    index: number,
+  ) => { status: number; body: string; delayMs?: number } = () => ({
     status: 200,
     body: '{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}',
   }),
-): Promise<{ url: string; received: ReceivedNotification[]; waitFor(n: number, timeoutMs?: number): Promise<void>; close(): Promise<void> }> {
+): Promise<{
+  url: string;
+  received: ReceivedNotification[];
+  waitFor(n: number, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}> {
   const received: ReceivedNotification[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const n = { path: req.url ?? '', headers: req.headers, rawBody: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+      const n = {
+        path: req.url ?? '',
+        headers: req.headers,
+        rawBody: Buffer.concat(chunks).toString('utf8'),
+        at: Date.now(),
+      };
       received.push(n);
       const reply = respond(n, received.length - 1);
       const send = () => {

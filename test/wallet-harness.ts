@@ -5,7 +5,15 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import type { Clock } from '@billetera/domain';
-import { createMerchant, createUser, startWallet, topUpUser, type NotifierOptions, type RunningWallet, type WalletContext } from '@billetera/wallet';
+import {
+  createMerchant,
+  createUser,
+  startWallet,
+  topUpUser,
+  type NotifierOptions,
+  type RunningWallet,
+  type WalletContext,
+} from '@billetera/wallet';
 import type { Merchant } from '@billetera/store';
 import type { BackendEnv } from './backends.ts';
 import { specKeys, type SpecKeys } from './spec-merchant.ts';
@@ -46,18 +54,31 @@ export async function addMerchant(
 
 let phoneCounter = 0;
 /** A user with a fresh phone number and the given balances (minor units). */
-export async function addUser(ctx: WalletContext, balances: Record<string, bigint> = {}, pin = '123456'): Promise<{ phone: string; pin: string; id: string }> {
+export async function addUser(
+  ctx: WalletContext,
+  balances: Record<string, bigint> = {},
+  pin = '123456',
+): Promise<{ phone: string; pin: string; id: string }> {
   const phone = `+1555${process.pid % 1000}${String(++phoneCounter).padStart(5, '0')}`;
   const user = await createUser(ctx, { phone, pin });
-  for (const [currency, amountMinor] of Object.entries(balances)) await topUpUser(ctx, { phone, amountMinor, currency });
+  for (const [currency, amountMinor] of Object.entries(balances))
+    await topUpUser(ctx, { phone, amountMinor, currency });
   return { phone, pin, id: user.id };
 }
 
 const CLI = join(import.meta.dirname, '..', 'apps', 'cli', 'bin', 'billetera.js');
 
 /** Runs `billetera <args>` as a separate process, with the backend's --data-dir / --database-url. */
-export function runCli(env: BackendEnv, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const full = [...args, '--data-dir', env.dataDir, ...(env.databaseUrl ? ['--database-url', env.databaseUrl] : [])];
+export function runCli(
+  env: BackendEnv,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const full = [
+    ...args,
+    '--data-dir',
+    env.dataDir,
+    ...(env.databaseUrl ? ['--database-url', env.databaseUrl] : []),
+  ];
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI, ...full], { timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;

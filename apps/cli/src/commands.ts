@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { formatAmount } from '@billetera/protocol';
-import { confirmPayment, createMerchant, createUser, openWallet, showUser, topUpUser, type WalletContext } from '@billetera/wallet';
+import {
+  confirmPayment,
+  createMerchant,
+  createUser,
+  openWallet,
+  showUser,
+  topUpUser,
+  type WalletContext,
+} from '@billetera/wallet';
 import { withStoreOptions, type StoreOptions } from './options.ts';
 
 /** Opens the wallet quietly for one command and always closes it. */
@@ -23,25 +31,51 @@ export function merchantCommand(): Command {
   withStoreOptions(
     merchant
       .command('create')
-      .description('register a merchant with its RSA public key; prints its Client-Id, partnerId and the wallet public key')
+      .description(
+        'register a merchant with its RSA public key; prints its Client-Id, partnerId and the wallet public key',
+      )
       .requiredOption('--name <name>', 'display name shown to payers')
       .option('--website <url>', "the merchant's website")
       .option('--notify-url <url>', 'default URL for notifyPayment')
       .requiredOption('--public-key <pemFile>', "file with the merchant's RSA public key (PEM)")
       .option('--verified', 'mark the business licence as verified (payments are refused until it is)', false)
       .option('--json', 'print JSON'),
-  ).action(async (o: StoreOptions & { name: string; website?: string; notifyUrl?: string; publicKey: string; verified: boolean; json?: boolean }) => {
-    const pem = readFileSync(o.publicKey, 'utf8');
-    const created = await withWallet(o, (ctx) =>
-      createMerchant(ctx, { name: o.name, website: o.website, notifyUrl: o.notifyUrl, publicKeyPem: pem, verified: o.verified }),
-    );
-    const m = created.merchant;
-    print(
-      o.json === true,
-      { merchantId: m.id, clientId: m.clientId, partnerId: m.partnerId, status: m.status, keyVersion: created.keyVersion, walletPublicKey: created.walletPublicKey },
-      `Merchant ${m.name} (${m.status})\n  Client-Id: ${m.clientId}\n  partnerId: ${m.partnerId}\n  keyVersion: ${created.keyVersion}\n\nWallet public key:\n${created.walletPublicKey}`,
-    );
-  });
+  ).action(
+    async (
+      o: StoreOptions & {
+        name: string;
+        website?: string;
+        notifyUrl?: string;
+        publicKey: string;
+        verified: boolean;
+        json?: boolean;
+      },
+    ) => {
+      const pem = readFileSync(o.publicKey, 'utf8');
+      const created = await withWallet(o, (ctx) =>
+        createMerchant(ctx, {
+          name: o.name,
+          website: o.website,
+          notifyUrl: o.notifyUrl,
+          publicKeyPem: pem,
+          verified: o.verified,
+        }),
+      );
+      const m = created.merchant;
+      print(
+        o.json === true,
+        {
+          merchantId: m.id,
+          clientId: m.clientId,
+          partnerId: m.partnerId,
+          status: m.status,
+          keyVersion: created.keyVersion,
+          walletPublicKey: created.walletPublicKey,
+        },
+        `Merchant ${m.name} (${m.status})\n  Client-Id: ${m.clientId}\n  partnerId: ${m.partnerId}\n  keyVersion: ${created.keyVersion}\n\nWallet public key:\n${created.walletPublicKey}`,
+      );
+    },
+  );
   return merchant;
 }
 
@@ -56,7 +90,9 @@ export function userCommand(): Command {
       .option('--name <name>', 'display name')
       .option('--json', 'print JSON'),
   ).action(async (o: StoreOptions & { phone: string; pin: string; name?: string; json?: boolean }) => {
-    const u = await withWallet(o, (ctx) => createUser(ctx, { phone: o.phone, pin: o.pin, displayName: o.name }));
+    const u = await withWallet(o, (ctx) =>
+      createUser(ctx, { phone: o.phone, pin: o.pin, displayName: o.name }),
+    );
     print(o.json === true, { userId: u.id, phone: u.phone }, `User ${u.phone} created (${u.id})`);
   });
   withStoreOptions(
@@ -68,11 +104,21 @@ export function userCommand(): Command {
       .requiredOption('--currency <code>', 'ISO 4217 code, e.g. USD')
       .option('--json', 'print JSON'),
   ).action(async (o: StoreOptions & { phone: string; amount: bigint; currency: string; json?: boolean }) => {
-    const balances = await withWallet(o, (ctx) => topUpUser(ctx, { phone: o.phone, amountMinor: o.amount, currency: o.currency.toUpperCase() }));
-    print(o.json === true, { balances: balances.map((b) => ({ currency: b.currency, value: b.value.toString() })) }, `Balances of ${o.phone}: ${balances.map((b) => formatAmount(b.value, b.currency)).join(', ')}`);
+    const balances = await withWallet(o, (ctx) =>
+      topUpUser(ctx, { phone: o.phone, amountMinor: o.amount, currency: o.currency.toUpperCase() }),
+    );
+    print(
+      o.json === true,
+      { balances: balances.map((b) => ({ currency: b.currency, value: b.value.toString() })) },
+      `Balances of ${o.phone}: ${balances.map((b) => formatAmount(b.value, b.currency)).join(', ')}`,
+    );
   });
   withStoreOptions(
-    user.command('show').description("show a user's balances").requiredOption('--phone <phone>', 'phone number').option('--json', 'print JSON'),
+    user
+      .command('show')
+      .description("show a user's balances")
+      .requiredOption('--phone <phone>', 'phone number')
+      .option('--json', 'print JSON'),
   ).action(async (o: StoreOptions & { phone: string; json?: boolean }) => {
     const found = await withWallet(o, (ctx) => showUser(ctx, o.phone));
     if (!found) throw new Error(`no user with phone ${o.phone}`);
@@ -91,13 +137,15 @@ export function sandboxCommand(): Command {
   withStoreOptions(
     sandbox
       .command('pay')
-      .description('confirm a payment with a user\'s PIN, exactly as the cashier does')
+      .description("confirm a payment with a user's PIN, exactly as the cashier does")
       .argument('<paymentId>', 'the paymentId returned by payments/pay')
       .requiredOption('--phone <phone>', 'phone number of the paying user')
       .requiredOption('--pin <pin>', "the user's PIN")
       .option('--json', 'print JSON'),
   ).action(async (paymentId: string, o: StoreOptions & { phone: string; pin: string; json?: boolean }) => {
-    const outcome = await withWallet(o, (ctx) => confirmPayment(ctx, { paymentId, phone: o.phone, pin: o.pin }));
+    const outcome = await withWallet(o, (ctx) =>
+      confirmPayment(ctx, { paymentId, phone: o.phone, pin: o.pin }),
+    );
     if (!outcome.ok) {
       if (o.json === true) print(true, { ok: false, ...outcome.result }, '');
       throw new Error(`payment refused: ${outcome.code}: ${outcome.result.resultMessage}`);
@@ -105,7 +153,13 @@ export function sandboxCommand(): Command {
     const p = outcome.payment;
     print(
       o.json === true,
-      { ok: true, paymentId: p.id, paymentStatus: p.status, paymentAmount: { currency: p.currency, value: p.amount.toString() }, payee: outcome.merchant.name },
+      {
+        ok: true,
+        paymentId: p.id,
+        paymentStatus: p.status,
+        paymentAmount: { currency: p.currency, value: p.amount.toString() },
+        payee: outcome.merchant.name,
+      },
       `Paid ${formatAmount(p.amount, p.currency)} to ${outcome.merchant.name} (${p.id})`,
     );
   });
@@ -114,16 +168,19 @@ export function sandboxCommand(): Command {
 
 export function keysCommand(): Command {
   const keys = new Command('keys').description('wallet keys');
-  withStoreOptions(keys.command('wallet').description("print the wallet's public key (PEM), to verify replies and notifications")).action(
-    async (o: StoreOptions) => {
-      const pem = await withWallet(o, async (ctx) => ctx.secrets.walletPublicKeyPem);
-      process.stdout.write(pem);
-    },
-  );
+  withStoreOptions(
+    keys
+      .command('wallet')
+      .description("print the wallet's public key (PEM), to verify replies and notifications"),
+  ).action(async (o: StoreOptions) => {
+    const pem = await withWallet(o, async (ctx) => ctx.secrets.walletPublicKeyPem);
+    process.stdout.write(pem);
+  });
   return keys;
 }
 
 function parseMinorArg(value: string): bigint {
-  if (!/^[1-9][0-9]{0,15}$/.test(value)) throw new InvalidArgumentError('the amount must be a positive whole number of minor units');
+  if (!/^[1-9][0-9]{0,15}$/.test(value))
+    throw new InvalidArgumentError('the amount must be a positive whole number of minor units');
   return BigInt(value);
 }

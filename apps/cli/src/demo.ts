@@ -26,7 +26,12 @@ export const DEMO_USERS: DemoUser[] = [
       { currency: 'JPY', amountMinor: 100_000n },
     ],
   },
-  { phone: '+15550000002', pin: '654321', name: 'Bruno Demo', topUps: [{ currency: 'USD', amountMinor: 500n }] },
+  {
+    phone: '+15550000002',
+    pin: '654321',
+    name: 'Bruno Demo',
+    topUps: [{ currency: 'USD', amountMinor: 500n }],
+  },
 ];
 
 export interface DemoMerchant {
@@ -41,14 +46,18 @@ export interface DemoMerchant {
 
 const DEMO_MERCHANT_NAME = 'Billetera Demo Shop';
 
-export async function seedDemo(ctx: WalletContext, dataDir: string): Promise<{ merchant: DemoMerchant; users: DemoUser[] }> {
+export async function seedDemo(
+  ctx: WalletContext,
+  dataDir: string,
+): Promise<{ merchant: DemoMerchant; users: DemoUser[] }> {
   const dir = join(dataDir, 'demo');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const merchant = await ensureDemoMerchant(ctx, dir);
   for (const u of DEMO_USERS) {
     if (await findUserByPhone(ctx.store.db, u.phone)) continue;
     await createUser(ctx, { phone: u.phone, pin: u.pin, displayName: u.name });
-    for (const t of u.topUps) await topUpUser(ctx, { phone: u.phone, amountMinor: t.amountMinor, currency: t.currency });
+    for (const t of u.topUps)
+      await topUpUser(ctx, { phone: u.phone, amountMinor: t.amountMinor, currency: t.currency });
   }
   return { merchant, users: DEMO_USERS };
 }

@@ -8,8 +8,16 @@ export interface StoreOptions {
 /** Every command takes the same place to find the data: a data dir (SQLite + secrets) and optionally PostgreSQL. */
 export function withStoreOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--data-dir <dir>', 'where the SQLite file and the wallet secrets live').env('BILLETERA_DATA_DIR').default('./data'))
-    .addOption(new Option('--database-url <url>', 'use PostgreSQL (postgres://...) instead of the SQLite file').env('BILLETERA_DATABASE_URL'));
+    .addOption(
+      new Option('--data-dir <dir>', 'where the SQLite file and the wallet secrets live')
+        .env('BILLETERA_DATA_DIR')
+        .default('./data'),
+    )
+    .addOption(
+      new Option('--database-url <url>', 'use PostgreSQL (postgres://...) instead of the SQLite file').env(
+        'BILLETERA_DATABASE_URL',
+      ),
+    );
 }
 
 export function parseIntStrict(name: string, min: number, max: number) {

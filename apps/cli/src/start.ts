@@ -18,9 +18,20 @@ export function startCommand(): Command {
   return withStoreOptions(
     new Command('start')
       .description('run the wallet: OpenAPI server, notifier and expiry sweeper')
-      .addOption(new Option('--port <n>', 'HTTP port').env('PORT').default(8080).argParser(parseIntStrict('--port', 0, 65535)))
-      .addOption(new Option('--host <address>', 'address to listen on').env('BILLETERA_HOST').default('127.0.0.1'))
-      .addOption(new Option('--public-url <url>', 'base URL users reach the wallet at (cashier links)').env('BILLETERA_PUBLIC_URL'))
+      .addOption(
+        new Option('--port <n>', 'HTTP port')
+          .env('PORT')
+          .default(8080)
+          .argParser(parseIntStrict('--port', 0, 65535)),
+      )
+      .addOption(
+        new Option('--host <address>', 'address to listen on').env('BILLETERA_HOST').default('127.0.0.1'),
+      )
+      .addOption(
+        new Option('--public-url <url>', 'base URL users reach the wallet at (cashier links)').env(
+          'BILLETERA_PUBLIC_URL',
+        ),
+      )
       .option('--no-demo', 'do not create the demo merchant and users')
       .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('info')),
   ).action(async (o: StartFlags) => {
@@ -63,9 +74,14 @@ export function startCommand(): Command {
       for (const u of demo.users) {
         const user = await findUserByPhone(wallet.ctx.store.db, u.phone);
         const balances = user ? await balancesOf(wallet.ctx.store.db, 'USER', user.id) : [];
-        lines.push(`  ${u.phone} / ${u.pin} / ${balances.map((b) => formatAmount(b.value, b.currency)).join(', ') || '-'}`);
+        lines.push(
+          `  ${u.phone} / ${u.pin} / ${balances.map((b) => formatAmount(b.value, b.currency)).join(', ') || '-'}`,
+        );
       }
-      lines.push('', `Try a payment:  npm run demo:pay${o.dataDir === './data' ? '' : ` -- --data-dir ${o.dataDir}`}`);
+      lines.push(
+        '',
+        `Try a payment:  npm run demo:pay${o.dataDir === './data' ? '' : ` -- --data-dir ${o.dataDir}`}`,
+      );
     }
     lines.push('', 'Stop with Ctrl+C.', '');
     process.stdout.write(lines.join('\n') + '\n');

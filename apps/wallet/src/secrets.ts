@@ -19,15 +19,25 @@ const PRIVATE_KEY_FILE = 'wallet-private-key.pem';
 const PIN_KEY_FILE = 'pin.key';
 const MIN_PIN_KEY_BYTES = 32;
 
-export async function loadOrCreateSecrets(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<WalletSecrets> {
+export async function loadOrCreateSecrets(
+  dataDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<WalletSecrets> {
   const dir = join(dataDir, 'secrets');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const privatePem = env['BILLETERA_WALLET_PRIVATE_KEY'] ?? (await readOrCreate(join(dir, PRIVATE_KEY_FILE), async () => (await generateRsaKeyPair()).privateKeyPem));
-  const pinKeyText = env['BILLETERA_PIN_KEY'] ?? (await readOrCreate(join(dir, PIN_KEY_FILE), async () => randomBytes(32).toString('base64')));
+  const privatePem =
+    env['BILLETERA_WALLET_PRIVATE_KEY'] ??
+    (await readOrCreate(join(dir, PRIVATE_KEY_FILE), async () => (await generateRsaKeyPair()).privateKeyPem));
+  const pinKeyText =
+    env['BILLETERA_PIN_KEY'] ??
+    (await readOrCreate(join(dir, PIN_KEY_FILE), async () => randomBytes(32).toString('base64')));
   const pinKey = Buffer.from(pinKeyText.trim(), 'base64');
-  if (pinKey.length < MIN_PIN_KEY_BYTES) throw new Error(`the PIN key must be at least ${MIN_PIN_KEY_BYTES} bytes (base64)`);
+  if (pinKey.length < MIN_PIN_KEY_BYTES)
+    throw new Error(`the PIN key must be at least ${MIN_PIN_KEY_BYTES} bytes (base64)`);
   const walletPrivateKey = loadPrivateKey(privatePem);
-  const walletPublicKeyPem = createPublicKey(walletPrivateKey).export({ type: 'spki', format: 'pem' }).toString();
+  const walletPublicKeyPem = createPublicKey(walletPrivateKey)
+    .export({ type: 'spki', format: 'pem' })
+    .toString();
   return { walletPrivateKey, walletPublicKeyPem, walletKeyVersion: 1, pinKey };
 }
 

@@ -34,8 +34,13 @@ export const SQLITE_FILE_NAME = 'billetera.sqlite';
 export async function openWallet(options: WalletOptions): Promise<WalletContext> {
   const dataDir = resolve(options.dataDir);
   const secrets = await loadOrCreateSecrets(dataDir);
-  const store = await openStore({ databaseUrl: options.databaseUrl, sqliteFile: join(dataDir, SQLITE_FILE_NAME) });
-  const logger = options.logger ?? (pino({ level: options.logLevel ?? process.env['LOG_LEVEL'] ?? 'info' }) as FastifyBaseLogger);
+  const store = await openStore({
+    databaseUrl: options.databaseUrl,
+    sqliteFile: join(dataDir, SQLITE_FILE_NAME),
+  });
+  const logger =
+    options.logger ??
+    (pino({ level: options.logLevel ?? process.env['LOG_LEVEL'] ?? 'info' }) as FastifyBaseLogger);
   return {
     store,
     clock: options.clock ?? systemClock,

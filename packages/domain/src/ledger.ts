@@ -33,7 +33,13 @@ export function mayGoNegative(ownerType: OwnerType): boolean {
 }
 
 /** Moves `amount` from one account to another: the shape of every payment, refund and top-up. */
-export function transfer(kind: EntryKind, referenceId: string, from: AccountRef, to: AccountRef, amount: bigint): JournalEntryDraft {
+export function transfer(
+  kind: EntryKind,
+  referenceId: string,
+  from: AccountRef,
+  to: AccountRef,
+  amount: bigint,
+): JournalEntryDraft {
   if (amount <= 0n) throw new Error(`invariant: transfer amount must be positive, got ${amount}`);
   if (from.currency !== to.currency) throw new Error('invariant: transfer across currencies');
   return {
@@ -56,7 +62,11 @@ export function isBalanced(entry: JournalEntryDraft): boolean {
   return entry.postings.length >= 2 && [...sums.values()].every((s) => s === 0n);
 }
 
-export const userAccount = (userId: string, currency: string): AccountRef => ({ ownerType: 'USER', ownerId: userId, currency });
+export const userAccount = (userId: string, currency: string): AccountRef => ({
+  ownerType: 'USER',
+  ownerId: userId,
+  currency,
+});
 export const merchantAccount = (merchantId: string, currency: string): AccountRef => ({
   ownerType: 'MERCHANT',
   ownerId: merchantId,

@@ -21,7 +21,11 @@ export function isAcknowledged(httpStatus: number, body: string): boolean {
     const parsed: unknown = JSON.parse(body);
     if (typeof parsed !== 'object' || parsed === null) return false;
     const result = (parsed as { result?: unknown }).result;
-    return typeof result === 'object' && result !== null && (result as { resultStatus?: unknown }).resultStatus === 'S';
+    return (
+      typeof result === 'object' &&
+      result !== null &&
+      (result as { resultStatus?: unknown }).resultStatus === 'S'
+    );
   } catch {
     return false;
   }

@@ -24,7 +24,8 @@ export type ConfirmDecision =
  */
 export function decideConfirm(payment: PaymentState, now: number): ConfirmDecision {
   if (payment.status !== 'PROCESSING') {
-    if (payment.status === 'FAIL' && now >= payment.expiresAt) return { ok: false, code: 'ORDER_EXPIRED', expireNow: false };
+    if (payment.status === 'FAIL' && now >= payment.expiresAt)
+      return { ok: false, code: 'ORDER_EXPIRED', expireNow: false };
     return { ok: false, code: 'ORDER_STATUS_INVALID', status: payment.status };
   }
   if (now >= payment.expiresAt) return { ok: false, code: 'ORDER_EXPIRED', expireNow: true };
@@ -37,7 +38,8 @@ export type ExpiryDecision = { ok: true; expiresAt: number } | { ok: false; mess
 export function decideExpiry(requested: number | undefined, now: number): ExpiryDecision {
   if (requested === undefined) return { ok: true, expiresAt: now + DEFAULT_EXPIRY_MS };
   if (requested <= now) return { ok: false, message: 'paymentExpiryTime: must be in the future' };
-  if (requested - now > MAX_EXPIRY_MS) return { ok: false, message: 'paymentExpiryTime: must be at most 7 days ahead' };
+  if (requested - now > MAX_EXPIRY_MS)
+    return { ok: false, message: 'paymentExpiryTime: must be at most 7 days ahead' };
   return { ok: true, expiresAt: requested };
 }
 

@@ -25,5 +25,10 @@ export function decidePin(state: PinState, correct: boolean, now: number): PinCh
     const lockedUntil = now + PIN_LOCK_MS;
     return { ok: false, code: 'PIN_LOCKED', lockedUntil, next: { failedAttempts: failed, lockedUntil } };
   }
-  return { ok: false, code: 'INVALID_PIN', attemptsLeft: MAX_PIN_ATTEMPTS - failed, next: { failedAttempts: failed, lockedUntil: null } };
+  return {
+    ok: false,
+    code: 'INVALID_PIN',
+    attemptsLeft: MAX_PIN_ATTEMPTS - failed,
+    next: { failedAttempts: failed, lockedUntil: null },
+  };
 }

@@ -23,7 +23,19 @@ export interface CurrencyInfo {
  * list-one XML the package ships.
  */
 export const NON_MONETARY_CODES: ReadonlySet<string> = new Set([
-  'XAG', 'XAU', 'XBA', 'XBB', 'XBC', 'XBD', 'XDR', 'XPD', 'XPT', 'XSU', 'XTS', 'XUA', 'XXX',
+  'XAG',
+  'XAU',
+  'XBA',
+  'XBB',
+  'XBC',
+  'XBD',
+  'XDR',
+  'XPD',
+  'XPT',
+  'XSU',
+  'XTS',
+  'XUA',
+  'XXX',
 ]);
 
 const TABLE: ReadonlyMap<string, CurrencyInfo> = new Map(

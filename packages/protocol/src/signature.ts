@@ -5,7 +5,13 @@
  *   content to sign:  `POST <path>\n<Client-Id>.<Request-Time or Response-Time>.<raw body>`
  *   header:           `algorithm=RSA256,keyVersion=<n>,signature=<percent-encoded standard base64>`
  */
-export function contentToSign(method: string, path: string, clientId: string, time: string, body: string): string {
+export function contentToSign(
+  method: string,
+  path: string,
+  clientId: string,
+  time: string,
+  body: string,
+): string {
   return `${method.toUpperCase()} ${path}\n${clientId}.${time}.${body}`;
 }
 
@@ -23,11 +29,7 @@ export interface ParsedSignatureHeader {
 }
 
 export type SignatureHeaderProblem =
-  | 'missing'
-  | 'malformed'
-  | 'unsupported-algorithm'
-  | 'bad-key-version'
-  | 'bad-signature-encoding';
+  'missing' | 'malformed' | 'unsupported-algorithm' | 'bad-key-version' | 'bad-signature-encoding';
 
 /**
  * Parses a `Signature` header tolerantly: pairs separated by commas with or without spaces, keys
@@ -94,7 +96,10 @@ function base64ToBytes(b64: string): Uint8Array {
 }
 
 /** Case-insensitive header lookup over Node's (already lower-cased) or any other header object. */
-export function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+export function headerValue(
+  headers: Record<string, string | string[] | undefined>,
+  name: string,
+): string | undefined {
   const wanted = name.toLowerCase();
   for (const [key, value] of Object.entries(headers)) {
     if (key.toLowerCase() !== wanted) continue;

@@ -6,7 +6,14 @@
  * Signing goes through node:crypto's callback API, which runs on libuv's thread pool, so a 2048-bit
  * signature (~0.4 ms of CPU) never blocks the event loop.
  */
-import { createPrivateKey, createPublicKey, generateKeyPair, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { contentToSign, formatSignatureHeader } from './signature.ts';
 
 export type { KeyObject };
@@ -23,16 +30,28 @@ export function loadPublicKey(pem: string | KeyObject): KeyObject {
 /** Standard base64 RSA-SHA256 signature of `content`, computed off the event loop. */
 export function signAsync(content: string | Uint8Array, privateKey: KeyObject): Promise<string> {
   return new Promise((resolve, reject) => {
-    sign('sha256', typeof content === 'string' ? Buffer.from(content, 'utf8') : content, privateKey, (err, sig) =>
-      err ? reject(err) : resolve(sig.toString('base64')),
+    sign(
+      'sha256',
+      typeof content === 'string' ? Buffer.from(content, 'utf8') : content,
+      privateKey,
+      (err, sig) => (err ? reject(err) : resolve(sig.toString('base64'))),
     );
   });
 }
 
 /** Verifies a raw signature. Synchronous: a verify is ~25 us, less than a thread-pool round trip. */
-export function verifySignature(content: string | Uint8Array, signature: Uint8Array, publicKey: KeyObject): boolean {
+export function verifySignature(
+  content: string | Uint8Array,
+  signature: Uint8Array,
+  publicKey: KeyObject,
+): boolean {
   try {
-    return verify('sha256', typeof content === 'string' ? Buffer.from(content, 'utf8') : content, publicKey, signature);
+    return verify(
+      'sha256',
+      typeof content === 'string' ? Buffer.from(content, 'utf8') : content,
+      publicKey,
+      signature,
+    );
   } catch {
     return false;
   }
@@ -42,7 +61,13 @@ export function verifySignature(content: string | Uint8Array, signature: Uint8Ar
  * Builds the content-to-sign bytes without re-encoding the body: the header line and the
  * `<clientId>.<time>.` prefix are UTF-8, the body bytes are appended exactly as received.
  */
-export function contentBytes(method: string, path: string, clientId: string, time: string, body: Uint8Array): Buffer {
+export function contentBytes(
+  method: string,
+  path: string,
+  clientId: string,
+  time: string,
+  body: Uint8Array,
+): Buffer {
   return Buffer.concat([Buffer.from(contentToSign(method, path, clientId, time, ''), 'utf8'), body]);
 }
 
@@ -61,7 +86,10 @@ export async function signMessage(args: {
   keyVersion: number;
 }): Promise<string> {
   const body = typeof args.body === 'string' ? Buffer.from(args.body, 'utf8') : args.body;
-  const sig = await signAsync(contentBytes('POST', args.path, args.clientId, args.time, body), args.privateKey);
+  const sig = await signAsync(
+    contentBytes('POST', args.path, args.clientId, args.time, body),
+    args.privateKey,
+  );
   return formatSignatureHeader(sig, args.keyVersion);
 }
 

@@ -3,8 +3,7 @@
  * `+hh:mm` or `+hhmm`, with or without fractional seconds, and epoch milliseconds as digits.
  * Outgoing times are ISO 8601 with an explicit `+00:00` offset and whole seconds, as in the docs' samples.
  */
-const ISO =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/;
+const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/;
 const EPOCH_MS = /^\d{10,16}$/;
 
 /** Epoch milliseconds of a wire time, or undefined when it is not one of the accepted forms. */
@@ -26,7 +25,8 @@ export function parseWireTime(text: string): number | undefined {
   }
   const parts = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
   const [year, month, day, hour, minute, second] = parts;
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return undefined;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+    return undefined;
   const utc = Date.UTC(year, month - 1, day, hour, minute, second, ms);
   // Reject dates that roll over (Feb 30th).
   if (new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day) return undefined;

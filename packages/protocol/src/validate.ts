@@ -32,7 +32,9 @@ function describe(type: ValueErrorType, schema: TSchema, value: unknown): string
     case ValueErrorType.StringMaxLength:
       return `must be at most ${String(schema['maxLength'])} characters`;
     case ValueErrorType.StringMinLength:
-      return schema['minLength'] === 1 ? 'must not be empty' : `must be at least ${String(schema['minLength'])} characters`;
+      return schema['minLength'] === 1
+        ? 'must not be empty'
+        : `must be at least ${String(schema['minLength'])} characters`;
     case ValueErrorType.StringPattern:
       return typeof schema['description'] === 'string'
         ? `must be ${schema['description']}`
@@ -45,7 +47,9 @@ function describe(type: ValueErrorType, schema: TSchema, value: unknown): string
 }
 
 /** Parses a JSON object body; anything else (arrays, scalars, bad JSON) is refused. */
-export function parseJsonObject(text: string): { ok: true; value: Record<string, unknown> } | { ok: false; message: string } {
+export function parseJsonObject(
+  text: string,
+): { ok: true; value: Record<string, unknown> } | { ok: false; message: string } {
   if (text.trim() === '') return { ok: false, message: 'the request body is empty' };
   let value: unknown;
   try {

@@ -4,7 +4,14 @@
  * no user or merchant below zero, and the stored balances equal to a model kept in memory.
  * The seed is printed by fast-check on failure (rerun with it to reproduce).
  */
-import { FakeClock, fundingAccount, merchantAccount, transfer, userAccount, type AccountRef } from '@billetera/domain';
+import {
+  FakeClock,
+  fundingAccount,
+  merchantAccount,
+  transfer,
+  userAccount,
+  type AccountRef,
+} from '@billetera/domain';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, sequentialIds, type BackendEnv } from '../../../test/backends.ts';
@@ -41,15 +48,22 @@ for (const backend of BACKENDS) {
           run++;
           const model = new Map<string, bigint>();
           const key = (r: AccountRef) => `${r.ownerType}:${r.ownerId}:${r.currency}`;
-          const ref = (o: { ownerType: AccountRef['ownerType']; ownerId: string }, currency: string): AccountRef =>
-            o.ownerType === 'USER' ? userAccount(`r${run}-${o.ownerId}`, currency) : merchantAccount(`r${run}-${o.ownerId}`, currency);
+          const ref = (
+            o: { ownerType: AccountRef['ownerType']; ownerId: string },
+            currency: string,
+          ): AccountRef =>
+            o.ownerType === 'USER'
+              ? userAccount(`r${run}-${o.ownerId}`, currency)
+              : merchantAccount(`r${run}-${o.ownerId}`, currency);
           for (const o of ops) {
             const to = ref(o.to, o.currency);
             const from = o.kind === 'topup' ? fundingAccount(o.currency) : ref(o.from, o.currency);
             if (key(from) === key(to)) continue;
             const have = model.get(key(from)) ?? 0n;
             try {
-              await store.transaction((tx) => postEntry(tx, transfer('PAYMENT', `r${run}`, from, to, o.amount), ids, clock.now()));
+              await store.transaction((tx) =>
+                postEntry(tx, transfer('PAYMENT', `r${run}`, from, to, o.amount), ids, clock.now()),
+              );
               expect(from.ownerType === 'PLATFORM' || have >= o.amount).toBe(true);
               model.set(key(from), have - o.amount);
               model.set(key(to), (model.get(key(to)) ?? 0n) + o.amount);

@@ -4,14 +4,24 @@
  * take a non-platform account below zero, inside the caller's transaction (so the check and the debit
  * cannot be separated). Accounts are touched in id order, so two transactions never lock them crosswise.
  */
-import { isBalanced, mayGoNegative, type AccountRef, type IdGenerator, type JournalEntryDraft, type OwnerType } from '@billetera/domain';
+import {
+  isBalanced,
+  mayGoNegative,
+  type AccountRef,
+  type IdGenerator,
+  type JournalEntryDraft,
+  type OwnerType,
+} from '@billetera/domain';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.ts';
 
 type Tx = Transaction<Database> | Kysely<Database>;
 
 export class InsufficientFundsError extends Error {
-  constructor(readonly account: AccountRef, readonly amount: bigint) {
+  constructor(
+    readonly account: AccountRef,
+    readonly amount: bigint,
+  ) {
     super(`insufficient funds in ${account.ownerType}:${account.ownerId}:${account.currency} for ${-amount}`);
   }
 }
@@ -51,11 +61,19 @@ async function findAccountId(tx: Tx, ref: AccountRef): Promise<string | undefine
  * Writes a balanced journal entry and applies its postings. Throws InsufficientFundsError (the caller's
  * transaction must then roll back) when a posting would take a non-platform account below zero.
  */
-export async function postEntry(tx: Tx, entry: JournalEntryDraft, ids: IdGenerator, now: number): Promise<string> {
+export async function postEntry(
+  tx: Tx,
+  entry: JournalEntryDraft,
+  ids: IdGenerator,
+  now: number,
+): Promise<string> {
   if (!isBalanced(entry)) throw new Error('invariant: journal entry does not balance');
   const resolved = [];
-  for (const p of entry.postings) resolved.push({ ...p, accountId: await ensureAccount(tx, p.account, ids, now) });
-  const ordered = [...resolved].sort((a, b) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0));
+  for (const p of entry.postings)
+    resolved.push({ ...p, accountId: await ensureAccount(tx, p.account, ids, now) });
+  const ordered = [...resolved].sort((a, b) =>
+    a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0,
+  );
   for (const p of ordered) {
     const result = await tx
       .updateTable('accounts')
@@ -123,9 +141,14 @@ export interface LedgerProblem {
  */
 export async function checkLedger(tx: Tx): Promise<LedgerProblem[]> {
   const problems: LedgerProblem[] = [];
-  const perCurrency = await tx.selectFrom('accounts').select(['currency', sql<bigint>`sum(balance)`.as('total')]).groupBy('currency').execute();
+  const perCurrency = await tx
+    .selectFrom('accounts')
+    .select(['currency', sql<bigint>`sum(balance)`.as('total')])
+    .groupBy('currency')
+    .execute();
   for (const row of perCurrency) {
-    if (BigInt(row.total) !== 0n) problems.push({ kind: 'unbalanced-currency', detail: `${row.currency} sums to ${row.total}` });
+    if (BigInt(row.total) !== 0n)
+      problems.push({ kind: 'unbalanced-currency', detail: `${row.currency} sums to ${row.total}` });
   }
   const mismatched = await tx
     .selectFrom('accounts as a')
@@ -135,18 +158,31 @@ export async function checkLedger(tx: Tx): Promise<LedgerProblem[]> {
     .execute();
   for (const row of mismatched) {
     if (BigInt(row.balance) !== BigInt(row.posted)) {
-      problems.push({ kind: 'balance-mismatch', detail: `${row.id} balance ${row.balance} != postings ${row.posted}` });
+      problems.push({
+        kind: 'balance-mismatch',
+        detail: `${row.id} balance ${row.balance} != postings ${row.posted}`,
+      });
     }
   }
-  const negative = await tx.selectFrom('accounts').select(['id', 'balance']).where('owner_type', '!=', 'PLATFORM').where('balance', '<', 0n).execute();
-  for (const row of negative) problems.push({ kind: 'negative-balance', detail: `${row.id} is ${row.balance}` });
+  const negative = await tx
+    .selectFrom('accounts')
+    .select(['id', 'balance'])
+    .where('owner_type', '!=', 'PLATFORM')
+    .where('balance', '<', 0n)
+    .execute();
+  for (const row of negative)
+    problems.push({ kind: 'negative-balance', detail: `${row.id} is ${row.balance}` });
   const entries = await tx
     .selectFrom('postings')
     .select(['entry_id', 'currency', sql<bigint>`sum(amount)`.as('total')])
     .groupBy(['entry_id', 'currency'])
     .execute();
   for (const row of entries) {
-    if (BigInt(row.total) !== 0n) problems.push({ kind: 'unbalanced-entry', detail: `${row.entry_id} ${row.currency} sums to ${row.total}` });
+    if (BigInt(row.total) !== 0n)
+      problems.push({
+        kind: 'unbalanced-entry',
+        detail: `${row.entry_id} ${row.currency} sums to ${row.total}`,
+      });
   }
   return problems;
 }

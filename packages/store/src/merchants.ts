@@ -52,7 +52,11 @@ export async function insertMerchant(tx: Tx, m: Merchant): Promise<void> {
 }
 
 export async function findMerchantByClientId(tx: Tx, clientId: string): Promise<Merchant | undefined> {
-  const row = await tx.selectFrom('merchants').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+  const row = await tx
+    .selectFrom('merchants')
+    .selectAll()
+    .where('client_id', '=', clientId)
+    .executeTakeFirst();
   return row && toMerchant(row);
 }
 
@@ -66,7 +70,12 @@ export async function setMerchantStatus(tx: Tx, id: string, status: MerchantStat
 }
 
 /** Adds the next key version (1, 2, ...) for a merchant and returns it. */
-export async function addMerchantKey(tx: Tx, merchantId: string, publicKeyPem: string, now: number): Promise<number> {
+export async function addMerchantKey(
+  tx: Tx,
+  merchantId: string,
+  publicKeyPem: string,
+  now: number,
+): Promise<number> {
   const last = await tx
     .selectFrom('merchant_keys')
     .select('key_version')
@@ -76,7 +85,13 @@ export async function addMerchantKey(tx: Tx, merchantId: string, publicKeyPem: s
   const keyVersion = last ? Number(last.key_version) + 1 : 1;
   await tx
     .insertInto('merchant_keys')
-    .values({ merchant_id: merchantId, key_version: BigInt(keyVersion), public_key_pem: publicKeyPem, status: 'ACTIVE', created_at: BigInt(now) })
+    .values({
+      merchant_id: merchantId,
+      key_version: BigInt(keyVersion),
+      public_key_pem: publicKeyPem,
+      status: 'ACTIVE',
+      created_at: BigInt(now),
+    })
     .execute();
   return keyVersion;
 }

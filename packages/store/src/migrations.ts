@@ -61,7 +61,11 @@ export const MIGRATIONS: Record<string, Migration> = {
         .addColumn('reference_id', 'text', (c) => c.notNull())
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('journal_entries_reference').on('journal_entries').column('reference_id').execute();
+      await db.schema
+        .createIndex('journal_entries_reference')
+        .on('journal_entries')
+        .column('reference_id')
+        .execute();
 
       await db.schema
         .createTable('postings')
@@ -99,7 +103,11 @@ export const MIGRATIONS: Record<string, Migration> = {
         .addColumn('notify_seq', 'bigint', (c) => c.notNull().defaultTo(0))
         .addUniqueConstraint('payments_merchant_request', ['merchant_id', 'payment_request_id'])
         .execute();
-      await db.schema.createIndex('payments_status_expiry').on('payments').columns(['status', 'expires_at']).execute();
+      await db.schema
+        .createIndex('payments_status_expiry')
+        .on('payments')
+        .columns(['status', 'expires_at'])
+        .execute();
       await db.schema
         .createIndex('payments_merchant_created')
         .on('payments')

@@ -114,7 +114,13 @@ export async function findDueNotifications(tx: Tx, now: number, limit: number): 
 }
 
 /** Takes the lease on one due row; false when another worker got there first. */
-export async function claimNotification(tx: Tx, id: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
+export async function claimNotification(
+  tx: Tx,
+  id: string,
+  owner: string,
+  now: number,
+  leaseMs: number,
+): Promise<boolean> {
   const result = await tx
     .updateTable('notifications')
     .set({ lease_owner: owner, lease_until: BigInt(now + leaseMs) })
@@ -136,7 +142,10 @@ export async function recordAttempt(
     notificationId: string;
     owner: string;
     attempt: Omit<NotificationAttempt, 'id' | 'notificationId' | 'attemptNo'>;
-    next: { status: 'DELIVERED'; at: number } | { status: 'PENDING'; nextAttemptAt: number } | { status: 'FAILED' };
+    next:
+      | { status: 'DELIVERED'; at: number }
+      | { status: 'PENDING'; nextAttemptAt: number }
+      | { status: 'FAILED' };
   },
   ids: IdGenerator,
 ): Promise<boolean> {
@@ -190,7 +199,12 @@ export async function findNotification(tx: Tx, id: string): Promise<Notification
 }
 
 export async function notificationsForPayment(tx: Tx, paymentId: string): Promise<Notification[]> {
-  const rows = await tx.selectFrom('notifications').selectAll().where('payment_id', '=', paymentId).orderBy('seq').execute();
+  const rows = await tx
+    .selectFrom('notifications')
+    .selectAll()
+    .where('payment_id', '=', paymentId)
+    .orderBy('seq')
+    .execute();
   return rows.map(toNotification);
 }
 

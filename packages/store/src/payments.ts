@@ -91,7 +91,11 @@ export async function findPaymentById(tx: Tx, id: string): Promise<Payment | und
   return row && toPayment(row);
 }
 
-export async function findPaymentByRequestId(tx: Tx, merchantId: string, paymentRequestId: string): Promise<Payment | undefined> {
+export async function findPaymentByRequestId(
+  tx: Tx,
+  merchantId: string,
+  paymentRequestId: string,
+): Promise<Payment | undefined> {
   const row = await tx
     .selectFrom('payments')
     .selectAll()

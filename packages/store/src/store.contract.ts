@@ -104,10 +104,23 @@ export function storeContract(create: () => Promise<BackendEnv>): void {
   });
 
   it('keeps phone numbers unique', async () => {
-    const user = { id: 'usr_a', phone: '+100', pinHash: 'x', pinFailedAttempts: 0, pinLockedUntil: null, status: 'ACTIVE' as const, displayName: null, createdAt: 1 };
+    const user = {
+      id: 'usr_a',
+      phone: '+100',
+      pinHash: 'x',
+      pinFailedAttempts: 0,
+      pinLockedUntil: null,
+      status: 'ACTIVE' as const,
+      displayName: null,
+      createdAt: 1,
+    };
     await insertUser(store.db, user);
     await expect(insertUser(store.db, { ...user, id: 'usr_b' })).rejects.toThrow();
-    expect(await findUserByPhone(store.db, '+100')).toMatchObject({ id: 'usr_a', pinFailedAttempts: 0, pinLockedUntil: null });
+    expect(await findUserByPhone(store.db, '+100')).toMatchObject({
+      id: 'usr_a',
+      pinFailedAttempts: 0,
+      pinLockedUntil: null,
+    });
   });
 
   it('round-trips 16-digit amounts exactly (no float on the way)', async () => {
@@ -122,44 +135,99 @@ export function storeContract(create: () => Promise<BackendEnv>): void {
   });
 
   it('posts a balanced transfer and refuses an overdraft without changing anything', async () => {
-    await store.transaction((tx) => postEntry(tx, transfer('TOPUP', 't1', fundingAccount('USD'), userAccount('usr_a', 'USD'), 1000n), ids, clock.now()));
-    const pay = transfer('PAYMENT', 'p1', userAccount('usr_a', 'USD'), merchantAccount(merchant.id, 'USD'), 1001n);
-    await expect(store.transaction((tx) => postEntry(tx, pay, ids, clock.now()))).rejects.toBeInstanceOf(InsufficientFundsError);
+    await store.transaction((tx) =>
+      postEntry(
+        tx,
+        transfer('TOPUP', 't1', fundingAccount('USD'), userAccount('usr_a', 'USD'), 1000n),
+        ids,
+        clock.now(),
+      ),
+    );
+    const pay = transfer(
+      'PAYMENT',
+      'p1',
+      userAccount('usr_a', 'USD'),
+      merchantAccount(merchant.id, 'USD'),
+      1001n,
+    );
+    await expect(store.transaction((tx) => postEntry(tx, pay, ids, clock.now()))).rejects.toBeInstanceOf(
+      InsufficientFundsError,
+    );
     expect(await balanceOf(store.db, userAccount('usr_a', 'USD'))).toBe(1000n);
     expect(await balanceOf(store.db, merchantAccount(merchant.id, 'USD'))).toBe(0n);
-    await store.transaction((tx) => postEntry(tx, { ...pay, postings: pay.postings.map((p) => ({ ...p, amount: p.amount < 0n ? -1000n : 1000n })) }, ids, clock.now()));
+    await store.transaction((tx) =>
+      postEntry(
+        tx,
+        { ...pay, postings: pay.postings.map((p) => ({ ...p, amount: p.amount < 0n ? -1000n : 1000n })) },
+        ids,
+        clock.now(),
+      ),
+    );
     expect(await balancesOf(store.db, 'USER', 'usr_a')).toEqual([{ currency: 'USD', value: 0n }]);
     expect(await checkLedger(store.db)).toEqual([]);
   });
 
   it('refuses an unbalanced journal entry', async () => {
-    const bad = { kind: 'TOPUP' as const, referenceId: 'bad', postings: [{ account: userAccount('usr_a', 'USD'), amount: 5n }, { account: fundingAccount('USD'), amount: -4n }] };
-    await expect(store.transaction((tx) => postEntry(tx, bad, ids, clock.now()))).rejects.toThrow(/does not balance/);
+    const bad = {
+      kind: 'TOPUP' as const,
+      referenceId: 'bad',
+      postings: [
+        { account: userAccount('usr_a', 'USD'), amount: 5n },
+        { account: fundingAccount('USD'), amount: -4n },
+      ],
+    };
+    await expect(store.transaction((tx) => postEntry(tx, bad, ids, clock.now()))).rejects.toThrow(
+      /does not balance/,
+    );
   });
 
   it('has a database-level guard: a non-platform balance cannot be set below zero', async () => {
     await expect(
-      store.db.updateTable('accounts').set({ balance: -1n }).where('owner_type', '=', 'USER').where('owner_id', '=', 'usr_a').execute(),
+      store.db
+        .updateTable('accounts')
+        .set({ balance: -1n })
+        .where('owner_type', '=', 'USER')
+        .where('owner_id', '=', 'usr_a')
+        .execute(),
     ).rejects.toThrow();
   });
 
   it('rolls back everything a failed transaction did', async () => {
     await expect(
       store.transaction(async (tx) => {
-        await postEntry(tx, transfer('TOPUP', 't-rb', fundingAccount('EUR'), userAccount('usr_rb', 'EUR'), 50n), ids, clock.now());
+        await postEntry(
+          tx,
+          transfer('TOPUP', 't-rb', fundingAccount('EUR'), userAccount('usr_rb', 'EUR'), 50n),
+          ids,
+          clock.now(),
+        );
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
     expect(await balanceOf(store.db, userAccount('usr_rb', 'EUR'))).toBe(0n);
-    const entries = await store.db.selectFrom('journal_entries').select('id').where('reference_id', '=', 't-rb').execute();
+    const entries = await store.db
+      .selectFrom('journal_entries')
+      .select('id')
+      .where('reference_id', '=', 't-rb')
+      .execute();
     expect(entries).toEqual([]);
   });
 
   it('checkLedger reports a balance that disagrees with its postings', async () => {
-    await store.db.updateTable('accounts').set({ balance: sql<bigint>`balance + 1` }).where('owner_type', '=', 'PLATFORM').where('currency', '=', 'USD').execute();
+    await store.db
+      .updateTable('accounts')
+      .set({ balance: sql<bigint>`balance + 1` })
+      .where('owner_type', '=', 'PLATFORM')
+      .where('currency', '=', 'USD')
+      .execute();
     const problems = await checkLedger(store.db);
     expect(problems.map((p) => p.kind).sort()).toEqual(['balance-mismatch', 'unbalanced-currency']);
-    await store.db.updateTable('accounts').set({ balance: sql<bigint>`balance - 1` }).where('owner_type', '=', 'PLATFORM').where('currency', '=', 'USD').execute();
+    await store.db
+      .updateTable('accounts')
+      .set({ balance: sql<bigint>`balance - 1` })
+      .where('owner_type', '=', 'PLATFORM')
+      .where('currency', '=', 'USD')
+      .execute();
     expect(await checkLedger(store.db)).toEqual([]);
   });
 
@@ -173,10 +241,18 @@ export function storeContract(create: () => Promise<BackendEnv>): void {
   it('finishes a payment only from PROCESSING, and SUCCESS only before expiry', async () => {
     const p = payment();
     await insertPaymentIfAbsent(store.db, p);
-    expect(await finishPayment(store.db, p.id, { status: 'SUCCESS', userId: 'usr_a', paidAt: p.expiresAt })).toBe(false);
-    expect(await finishPayment(store.db, p.id, { status: 'SUCCESS', userId: 'usr_a', paidAt: p.expiresAt - 1 })).toBe(true);
+    expect(
+      await finishPayment(store.db, p.id, { status: 'SUCCESS', userId: 'usr_a', paidAt: p.expiresAt }),
+    ).toBe(false);
+    expect(
+      await finishPayment(store.db, p.id, { status: 'SUCCESS', userId: 'usr_a', paidAt: p.expiresAt - 1 }),
+    ).toBe(true);
     expect(await finishPayment(store.db, p.id, { status: 'CANCELLED' })).toBe(false);
-    expect(await findPaymentById(store.db, p.id)).toMatchObject({ status: 'SUCCESS', userId: 'usr_a', paidAt: p.expiresAt - 1 });
+    expect(await findPaymentById(store.db, p.id)).toMatchObject({
+      status: 'SUCCESS',
+      userId: 'usr_a',
+      paidAt: p.expiresAt - 1,
+    });
   });
 
   it('finds expired PROCESSING payments', async () => {
@@ -192,8 +268,20 @@ export function storeContract(create: () => Promise<BackendEnv>): void {
       const p = payment();
       await insertPaymentIfAbsent(store.db, p);
       const now = clock.now();
-      const n1 = await store.transaction((tx) => enqueueNotification(tx, { merchantId: merchant.id, paymentId: p.id, url: 'http://x/n', body: (s) => `{"seq":${s}}`, now }, ids));
-      const n2 = await store.transaction((tx) => enqueueNotification(tx, { merchantId: merchant.id, paymentId: p.id, url: 'http://x/n', body: (s) => `{"seq":${s}}`, now }, ids));
+      const n1 = await store.transaction((tx) =>
+        enqueueNotification(
+          tx,
+          { merchantId: merchant.id, paymentId: p.id, url: 'http://x/n', body: (s) => `{"seq":${s}}`, now },
+          ids,
+        ),
+      );
+      const n2 = await store.transaction((tx) =>
+        enqueueNotification(
+          tx,
+          { merchantId: merchant.id, paymentId: p.id, url: 'http://x/n', body: (s) => `{"seq":${s}}`, now },
+          ids,
+        ),
+      );
       expect([n1.seq, n2.seq, n2.body]).toEqual([1, 2, '{"seq":2}']);
       expect(await nextDueAt(store.db)).toBeLessThanOrEqual(now);
 
@@ -202,26 +290,78 @@ export function storeContract(create: () => Promise<BackendEnv>): void {
       expect(await claimNotification(store.db, n1.id, 'w2', now, 15_000)).toBe(false);
       expect((await findDueNotifications(store.db, now, 100)).map((n) => n.id)).not.toContain(n1.id);
 
-      const attempt = { startedAt: now, latencyMs: 12, httpStatus: 500, outcome: 'HTTP_ERROR' as const, replyExcerpt: 'oops', error: 'HTTP 500' };
+      const attempt = {
+        startedAt: now,
+        latencyMs: 12,
+        httpStatus: 500,
+        outcome: 'HTTP_ERROR' as const,
+        replyExcerpt: 'oops',
+        error: 'HTTP 500',
+      };
       const later = { status: 'PENDING' as const, nextAttemptAt: now + 120_000 };
-      expect(await store.transaction((tx) => recordAttempt(tx, { notificationId: n1.id, owner: 'w2', attempt, next: later }, ids))).toBe(false);
-      expect(await store.transaction((tx) => recordAttempt(tx, { notificationId: n1.id, owner: 'w1', attempt, next: later }, ids))).toBe(true);
-      expect(await findNotification(store.db, n1.id)).toMatchObject({ status: 'PENDING', attempts: 1, nextAttemptAt: now + 120_000, leaseOwner: null, lastError: 'HTTP 500' });
-      expect(await attemptsOf(store.db, n1.id)).toMatchObject([{ attemptNo: 1, httpStatus: 500, outcome: 'HTTP_ERROR', replyExcerpt: 'oops' }]);
+      expect(
+        await store.transaction((tx) =>
+          recordAttempt(tx, { notificationId: n1.id, owner: 'w2', attempt, next: later }, ids),
+        ),
+      ).toBe(false);
+      expect(
+        await store.transaction((tx) =>
+          recordAttempt(tx, { notificationId: n1.id, owner: 'w1', attempt, next: later }, ids),
+        ),
+      ).toBe(true);
+      expect(await findNotification(store.db, n1.id)).toMatchObject({
+        status: 'PENDING',
+        attempts: 1,
+        nextAttemptAt: now + 120_000,
+        leaseOwner: null,
+        lastError: 'HTTP 500',
+      });
+      expect(await attemptsOf(store.db, n1.id)).toMatchObject([
+        { attemptNo: 1, httpStatus: 500, outcome: 'HTTP_ERROR', replyExcerpt: 'oops' },
+      ]);
     });
 
     it('lets another worker take over a row whose lease ran out (the first worker died mid-send)', async () => {
       const p = payment();
       await insertPaymentIfAbsent(store.db, p);
       const now = clock.now();
-      const n = await store.transaction((tx) => enqueueNotification(tx, { merchantId: merchant.id, paymentId: p.id, url: 'http://x/n', body: () => '{}', now }, ids));
+      const n = await store.transaction((tx) =>
+        enqueueNotification(
+          tx,
+          { merchantId: merchant.id, paymentId: p.id, url: 'http://x/n', body: () => '{}', now },
+          ids,
+        ),
+      );
       expect(await claimNotification(store.db, n.id, 'dead', now, 15_000)).toBe(true);
       expect(await claimNotification(store.db, n.id, 'alive', now + 14_999, 15_000)).toBe(false);
       expect(await claimNotification(store.db, n.id, 'alive', now + 15_000, 15_000)).toBe(true);
-      const attempt = { startedAt: now, latencyMs: 5, httpStatus: 200, outcome: 'ACKNOWLEDGED' as const, replyExcerpt: null, error: null };
+      const attempt = {
+        startedAt: now,
+        latencyMs: 5,
+        httpStatus: 200,
+        outcome: 'ACKNOWLEDGED' as const,
+        replyExcerpt: null,
+        error: null,
+      };
       // The dead worker's late bookkeeping is refused; the live one's counts.
-      expect(await store.transaction((tx) => recordAttempt(tx, { notificationId: n.id, owner: 'dead', attempt, next: { status: 'DELIVERED', at: now } }, ids))).toBe(false);
-      expect(await store.transaction((tx) => recordAttempt(tx, { notificationId: n.id, owner: 'alive', attempt, next: { status: 'DELIVERED', at: now } }, ids))).toBe(true);
+      expect(
+        await store.transaction((tx) =>
+          recordAttempt(
+            tx,
+            { notificationId: n.id, owner: 'dead', attempt, next: { status: 'DELIVERED', at: now } },
+            ids,
+          ),
+        ),
+      ).toBe(false);
+      expect(
+        await store.transaction((tx) =>
+          recordAttempt(
+            tx,
+            { notificationId: n.id, owner: 'alive', attempt, next: { status: 'DELIVERED', at: now } },
+            ids,
+          ),
+        ),
+      ).toBe(true);
       expect(await findNotification(store.db, n.id)).toMatchObject({ status: 'DELIVERED', attempts: 1 });
     });
   });

@@ -42,7 +42,11 @@ export async function insertUser(tx: Tx, u: User): Promise<void> {
 }
 
 /** `forUpdate` locks the row until the transaction ends (PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes writers). */
-export async function findUserByPhone(tx: Tx, phone: string, opts: { forUpdate?: boolean } = {}): Promise<User | undefined> {
+export async function findUserByPhone(
+  tx: Tx,
+  phone: string,
+  opts: { forUpdate?: boolean } = {},
+): Promise<User | undefined> {
   const row = await tx
     .selectFrom('users')
     .selectAll()
@@ -57,10 +61,18 @@ export async function findUserById(tx: Tx, id: string): Promise<User | undefined
   return row && toUser(row);
 }
 
-export async function updatePinState(tx: Tx, userId: string, failedAttempts: number, lockedUntil: number | null): Promise<void> {
+export async function updatePinState(
+  tx: Tx,
+  userId: string,
+  failedAttempts: number,
+  lockedUntil: number | null,
+): Promise<void> {
   await tx
     .updateTable('users')
-    .set({ pin_failed_attempts: BigInt(failedAttempts), pin_locked_until: lockedUntil === null ? null : BigInt(lockedUntil) })
+    .set({
+      pin_failed_attempts: BigInt(failedAttempts),
+      pin_locked_until: lockedUntil === null ? null : BigInt(lockedUntil),
+    })
     .where('id', '=', userId)
     .execute();
 }

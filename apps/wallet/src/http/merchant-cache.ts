@@ -37,7 +37,11 @@ export class MerchantCache {
     const now = this.clock.now();
     const hit = this.entries.get(clientId);
     const fresh = hit && now - hit.loadedAt < TTL_MS;
-    const missingKey = hit && keyVersion !== undefined && !hit.value.keys.has(keyVersion) && now - hit.loadedAt >= RELOAD_MIN_INTERVAL_MS;
+    const missingKey =
+      hit &&
+      keyVersion !== undefined &&
+      !hit.value.keys.has(keyVersion) &&
+      now - hit.loadedAt >= RELOAD_MIN_INTERVAL_MS;
     if (hit && fresh && !missingKey) return hit.value;
     const value = await this.load(clientId);
     if (!value) {

@@ -28,7 +28,11 @@ export const OPENAPI_BODY_LIMIT_BYTES = 64 * 1024;
 
 interface Operation {
   validate: (value: unknown) => { ok: true; value: unknown } | { ok: false; message: string };
-  run: (ctx: WalletContext, merchant: Merchant, body: never) => Promise<{ reply: { result: Result }; replayed?: boolean }>;
+  run: (
+    ctx: WalletContext,
+    merchant: Merchant,
+    body: never,
+  ) => Promise<{ reply: { result: Result }; replayed?: boolean }>;
 }
 
 const OPERATIONS: Record<string, Operation> = {
@@ -44,22 +48,41 @@ const OPERATIONS: Record<string, Operation> = {
 
 export function registerOpenApi(app: FastifyInstance, ctx: WalletContext): void {
   const cache = new MerchantCache(ctx.store, ctx.clock);
-  const send = (req: FastifyRequest, reply: FastifyReply, body: { result: Result }, extra: Record<string, string> = {}) =>
-    sendSigned(ctx, req, reply, body, extra);
+  const send = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    body: { result: Result },
+    extra: Record<string, string> = {},
+  ) => sendSigned(ctx, req, reply, body, extra);
 
   void app.register(
     async (api) => {
       api.removeAllContentTypeParsers();
-      api.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: OPENAPI_BODY_LIMIT_BYTES }, (_req, body, done) => done(null, body));
+      api.addContentTypeParser(
+        '*',
+        { parseAs: 'buffer', bodyLimit: OPENAPI_BODY_LIMIT_BYTES },
+        (_req, body, done) => done(null, body),
+      );
 
       api.get('/keys', async () => ({
-        keys: [{ keyVersion: ctx.secrets.walletKeyVersion, algorithm: 'RSA256', publicKey: ctx.secrets.walletPublicKeyPem }],
+        keys: [
+          {
+            keyVersion: ctx.secrets.walletKeyVersion,
+            algorithm: 'RSA256',
+            publicKey: ctx.secrets.walletPublicKeyPem,
+          },
+        ],
       }));
 
       for (const [path, op] of Object.entries(OPERATIONS)) {
         api.post(path, async (req, reply) => {
           const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-          const auth = await authenticate(cache, { headers: req.headers, path: req.url, body: raw, now: ctx.clock.now() });
+          const auth = await authenticate(cache, {
+            headers: req.headers,
+            path: req.url,
+            body: raw,
+            now: ctx.clock.now(),
+          });
           if (!auth.ok) return send(req, reply, { result: resultOf(auth.code, auth.message) });
           const json = parseJsonObject(raw.toString('utf8'));
           if (!json.ok) return send(req, reply, { result: resultOf('PARAM_ILLEGAL', json.message) });
@@ -71,21 +94,33 @@ export function registerOpenApi(app: FastifyInstance, ctx: WalletContext): void 
         api.route({
           method: ['GET', 'PUT', 'DELETE', 'PATCH'],
           url: path,
-          handler: (req, reply) => send(req, reply, { result: resultOf('METHOD_NOT_SUPPORTED', `use POST for ${req.url}`) }),
+          handler: (req, reply) =>
+            send(req, reply, { result: resultOf('METHOD_NOT_SUPPORTED', `use POST for ${req.url}`) }),
         });
       }
 
-      api.setNotFoundHandler((req, reply) => send(req, reply, { result: resultOf('INVALID_API', `no such API: ${req.method} ${req.url.slice(0, 200)}`) }));
+      api.setNotFoundHandler((req, reply) =>
+        send(req, reply, {
+          result: resultOf('INVALID_API', `no such API: ${req.method} ${req.url.slice(0, 200)}`),
+        }),
+      );
 
       api.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
         if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-          return send(req, reply, { result: resultOf('PARAM_ILLEGAL', `the request body is larger than ${OPENAPI_BODY_LIMIT_BYTES} bytes`) });
+          return send(req, reply, {
+            result: resultOf(
+              'PARAM_ILLEGAL',
+              `the request body is larger than ${OPENAPI_BODY_LIMIT_BYTES} bytes`,
+            ),
+          });
         }
         if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
           return send(req, reply, { result: resultOf('PARAM_ILLEGAL', err.message) });
         }
         req.log.error({ err, traceId: req.id }, 'unexpected fault in an OpenAPI call');
-        return send(req, reply, { result: resultOf('UNKNOWN_EXCEPTION', `an unexpected error occurred; trace id ${req.id}`) });
+        return send(req, reply, {
+          result: resultOf('UNKNOWN_EXCEPTION', `an unexpected error occurred; trace id ${req.id}`),
+        });
       });
     },
     { prefix: '/api/open' },

@@ -26,7 +26,9 @@ for (const backend of BACKENDS) {
     });
 
     it('pays, notifies and answers the inquiry, every message signed', async () => {
-      const walletKey = ((await (await fetch(`${wallet.url}/api/open/keys`)).json()) as { keys: { publicKey: string }[] }).keys[0]!.publicKey;
+      const walletKey = (
+        (await (await fetch(`${wallet.url}/api/open/keys`)).json()) as { keys: { publicKey: string }[] }
+      ).keys[0]!.publicKey;
       const { merchant, keys } = await addMerchant(wallet.ctx, { notifyUrl: receiver.url });
       const user = await addUser(wallet.ctx, { USD: 5_000n });
       const auth = { clientId: merchant.clientId, privateKey: keys.privateKey };
@@ -49,15 +51,37 @@ for (const backend of BACKENDS) {
       const paymentId = pay.body['paymentId'] as string;
       expect(paymentId).toMatch(/^pay_[A-Za-z0-9_-]{22}$/);
       expect(pay.body['acquirementId']).toBe(paymentId);
-      expect(pay.body['actionForm']).toEqual({ actionFormType: 'REDIRECTION', redirectionUrl: `${wallet.ctx.publicUrl}/cashier/${paymentId}` });
+      expect(pay.body['actionForm']).toEqual({
+        actionFormType: 'REDIRECTION',
+        redirectionUrl: `${wallet.ctx.publicUrl}/cashier/${paymentId}`,
+      });
 
-      const before = await specCall(wallet.url, '/api/open/v1/payments/inquiryPayment', JSON.stringify({ partnerId: merchant.partnerId, paymentId }), auth);
+      const before = await specCall(
+        wallet.url,
+        '/api/open/v1/payments/inquiryPayment',
+        JSON.stringify({ partnerId: merchant.partnerId, paymentId }),
+        auth,
+      );
       expect(before.body['paymentStatus']).toBe('PROCESSING');
 
-      const paid = await runCli(env, ['sandbox', 'pay', paymentId, '--phone', user.phone, '--pin', user.pin, '--json']);
+      const paid = await runCli(env, [
+        'sandbox',
+        'pay',
+        paymentId,
+        '--phone',
+        user.phone,
+        '--pin',
+        user.pin,
+        '--json',
+      ]);
       expect(paid.stderr).toBe('');
       expect(paid.code).toBe(0);
-      expect(JSON.parse(paid.stdout)).toMatchObject({ ok: true, paymentId, paymentStatus: 'SUCCESS', payee: 'Test Shop' });
+      expect(JSON.parse(paid.stdout)).toMatchObject({
+        ok: true,
+        paymentId,
+        paymentStatus: 'SUCCESS',
+        payee: 'Test Shop',
+      });
 
       await receiver.waitFor(1);
       const n = receiver.received[0]!;
@@ -83,9 +107,19 @@ for (const backend of BACKENDS) {
       });
 
       const inquiryPath = '/api/open/v1/payments/inquiryPayment';
-      const after = await specCall(wallet.url, inquiryPath, JSON.stringify({ partnerId: merchant.partnerId, paymentRequestId: 'order-1001' }), auth);
+      const after = await specCall(
+        wallet.url,
+        inquiryPath,
+        JSON.stringify({ partnerId: merchant.partnerId, paymentRequestId: 'order-1001' }),
+        auth,
+      );
       expect(verifyReply(after, inquiryPath, walletKey)).toBe(true);
-      expect(after.body).toMatchObject({ result: { resultStatus: 'S', resultCode: 'SUCCESS' }, paymentId, paymentStatus: 'SUCCESS', paymentAmount: { currency: 'USD', value: '1999' } });
+      expect(after.body).toMatchObject({
+        result: { resultStatus: 'S', resultCode: 'SUCCESS' },
+        paymentId,
+        paymentStatus: 'SUCCESS',
+        paymentAmount: { currency: 'USD', value: '1999' },
+      });
       expect(typeof after.body['paymentTime']).toBe('string');
 
       const shown = await runCli(env, ['user', 'show', '--phone', user.phone, '--json']);
@@ -93,7 +127,11 @@ for (const backend of BACKENDS) {
 
       // The delivery is recorded as acknowledged, once.
       await new Promise((r) => setTimeout(r, 100));
-      const rows = await wallet.ctx.store.db.selectFrom('notifications').selectAll().where('payment_id', '=', paymentId).execute();
+      const rows = await wallet.ctx.store.db
+        .selectFrom('notifications')
+        .selectAll()
+        .where('payment_id', '=', paymentId)
+        .execute();
       expect(rows.map((r) => [r.status, Number(r.attempts)])).toEqual([['DELIVERED', 1]]);
       expect(receiver.received).toHaveLength(1);
     });
@@ -104,11 +142,18 @@ for (const backend of BACKENDS) {
       const pay = await specCall(
         wallet.url,
         '/api/open/v1/payments/pay',
-        JSON.stringify({ partnerId: merchant.partnerId, paymentRequestId: 'twice', paymentOrderTitle: 'Tea', paymentAmount: { currency: 'USD', value: '100' } }),
+        JSON.stringify({
+          partnerId: merchant.partnerId,
+          paymentRequestId: 'twice',
+          paymentOrderTitle: 'Tea',
+          paymentAmount: { currency: 'USD', value: '100' },
+        }),
         { clientId: merchant.clientId, privateKey: keys.privateKey },
       );
       const id = pay.body['paymentId'] as string;
-      expect((await runCli(env, ['sandbox', 'pay', id, '--phone', user.phone, '--pin', user.pin])).code).toBe(0);
+      expect((await runCli(env, ['sandbox', 'pay', id, '--phone', user.phone, '--pin', user.pin])).code).toBe(
+        0,
+      );
       const again = await runCli(env, ['sandbox', 'pay', id, '--phone', user.phone, '--pin', user.pin]);
       expect(again.code).not.toBe(0);
       expect(again.stderr).toContain('ORDER_STATUS_INVALID: This order has already been paid');

@@ -26,7 +26,9 @@ for (const backend of BACKENDS) {
         paymentRequestId: `c-${++n}`,
         paymentOrderTitle: 'Coffee',
         paymentAmount: { currency: 'USD', value },
-        ...(expiryMs !== undefined ? { paymentExpiryTime: new Date(clock.now() + expiryMs).toISOString() } : {}),
+        ...(expiryMs !== undefined
+          ? { paymentExpiryTime: new Date(clock.now() + expiryMs).toISOString() }
+          : {}),
       });
       expect(out.reply.result.resultCode).toBe('ACCEPT');
       return out.reply.paymentId!;
@@ -51,10 +53,18 @@ for (const backend of BACKENDS) {
       const out = await confirmPayment(wallet.ctx, { paymentId: id, phone: user.phone, pin: user.pin });
       expect(out.ok).toBe(true);
       expect(await balance(user.id)).toBe(3001n);
-      expect(await balanceOf(wallet.ctx.store.db, merchantAccount(shop.merchant.id, 'USD'))).toBe(merchantBefore + 1999n);
-      expect(await findPaymentById(wallet.ctx.store.db, id)).toMatchObject({ status: 'SUCCESS', userId: user.id, paidAt: clock.now() });
+      expect(await balanceOf(wallet.ctx.store.db, merchantAccount(shop.merchant.id, 'USD'))).toBe(
+        merchantBefore + 1999n,
+      );
+      expect(await findPaymentById(wallet.ctx.store.db, id)).toMatchObject({
+        status: 'SUCCESS',
+        userId: user.id,
+        paidAt: clock.now(),
+      });
       const notes = await notificationsForPayment(wallet.ctx.store.db, id);
-      expect(notes.map((x) => [x.seq, x.status, JSON.parse(x.body).paymentStatus])).toEqual([[1, 'PENDING', 'SUCCESS']]);
+      expect(notes.map((x) => [x.seq, x.status, JSON.parse(x.body).paymentStatus])).toEqual([
+        [1, 'PENDING', 'SUCCESS'],
+      ]);
     });
 
     it('counts wrong PINs down, locks for 15 minutes after 5, and unlocks after', async () => {
@@ -63,24 +73,40 @@ for (const backend of BACKENDS) {
       for (let left = MAX_PIN_ATTEMPTS - 1; left >= 1; left--) {
         const out = await confirmPayment(wallet.ctx, { paymentId: id, phone: user.phone, pin: '000000' });
         expect(out).toMatchObject({ ok: false, code: 'INVALID_PIN', attemptsLeft: left });
-        if (!out.ok) expect(out.result.resultMessage).toBe(`Wrong PIN, ${left} ${left === 1 ? 'attempt' : 'attempts'} left`);
+        if (!out.ok)
+          expect(out.result.resultMessage).toBe(
+            `Wrong PIN, ${left} ${left === 1 ? 'attempt' : 'attempts'} left`,
+          );
       }
-      expect(await confirmPayment(wallet.ctx, { paymentId: id, phone: user.phone, pin: '000000' })).toMatchObject({ code: 'PIN_LOCKED' });
+      expect(
+        await confirmPayment(wallet.ctx, { paymentId: id, phone: user.phone, pin: '000000' }),
+      ).toMatchObject({ code: 'PIN_LOCKED' });
       // Locked: even the right PIN is refused, and nothing moves.
-      expect(await confirmPayment(wallet.ctx, { paymentId: id, phone: user.phone, pin: user.pin })).toMatchObject({ code: 'PIN_LOCKED' });
+      expect(
+        await confirmPayment(wallet.ctx, { paymentId: id, phone: user.phone, pin: user.pin }),
+      ).toMatchObject({ code: 'PIN_LOCKED' });
       expect(await balance(user.id)).toBe(5_000n);
       clock.advance(PIN_LOCK_MS - 1);
-      expect(await confirmPayment(wallet.ctx, { paymentId: id, phone: user.phone, pin: user.pin })).toMatchObject({ code: 'PIN_LOCKED' });
+      expect(
+        await confirmPayment(wallet.ctx, { paymentId: id, phone: user.phone, pin: user.pin }),
+      ).toMatchObject({ code: 'PIN_LOCKED' });
       clock.advance(1);
-      expect(await confirmPayment(wallet.ctx, { paymentId: id, phone: user.phone, pin: user.pin })).toMatchObject({ ok: true });
+      expect(
+        await confirmPayment(wallet.ctx, { paymentId: id, phone: user.phone, pin: user.pin }),
+      ).toMatchObject({ ok: true });
       expect(await balance(user.id)).toBe(4_900n);
     });
 
     it('a right PIN resets the count of wrong ones', async () => {
       const user = await addUser(wallet.ctx, { USD: 5_000n });
-      for (let i = 0; i < MAX_PIN_ATTEMPTS - 1; i++) await confirmPayment(wallet.ctx, { paymentId: await newPayment(), phone: user.phone, pin: '999999' });
-      expect(await confirmPayment(wallet.ctx, { paymentId: await newPayment(), phone: user.phone, pin: user.pin })).toMatchObject({ ok: true });
-      expect(await confirmPayment(wallet.ctx, { paymentId: await newPayment(), phone: user.phone, pin: '999999' })).toMatchObject({ attemptsLeft: MAX_PIN_ATTEMPTS - 1 });
+      for (let i = 0; i < MAX_PIN_ATTEMPTS - 1; i++)
+        await confirmPayment(wallet.ctx, { paymentId: await newPayment(), phone: user.phone, pin: '999999' });
+      expect(
+        await confirmPayment(wallet.ctx, { paymentId: await newPayment(), phone: user.phone, pin: user.pin }),
+      ).toMatchObject({ ok: true });
+      expect(
+        await confirmPayment(wallet.ctx, { paymentId: await newPayment(), phone: user.phone, pin: '999999' }),
+      ).toMatchObject({ attemptsLeft: MAX_PIN_ATTEMPTS - 1 });
     });
 
     it('refuses an expired order without debiting, fails it and owes a FAIL notification', async () => {
@@ -90,11 +116,18 @@ for (const backend of BACKENDS) {
       const out = await confirmPayment(wallet.ctx, { paymentId: id, phone: user.phone, pin: user.pin });
       expect(out).toMatchObject({ ok: false, code: 'ORDER_EXPIRED' });
       expect(await balance(user.id)).toBe(5_000n);
-      expect(await findPaymentById(wallet.ctx.store.db, id)).toMatchObject({ status: 'FAIL', failReason: 'ORDER_EXPIRED' });
+      expect(await findPaymentById(wallet.ctx.store.db, id)).toMatchObject({
+        status: 'FAIL',
+        failReason: 'ORDER_EXPIRED',
+      });
       const notes = await notificationsForPayment(wallet.ctx.store.db, id);
-      expect(notes.map((x) => JSON.parse(x.body))).toMatchObject([{ paymentStatus: 'FAIL', paymentFailReason: 'ORDER_EXPIRED' }]);
+      expect(notes.map((x) => JSON.parse(x.body))).toMatchObject([
+        { paymentStatus: 'FAIL', paymentFailReason: 'ORDER_EXPIRED' },
+      ]);
       // And later attempts keep saying so, without a second notification.
-      expect(await confirmPayment(wallet.ctx, { paymentId: id, phone: user.phone, pin: user.pin })).toMatchObject({ code: 'ORDER_EXPIRED' });
+      expect(
+        await confirmPayment(wallet.ctx, { paymentId: id, phone: user.phone, pin: user.pin }),
+      ).toMatchObject({ code: 'ORDER_EXPIRED' });
       expect(await notificationsForPayment(wallet.ctx.store.db, id)).toHaveLength(1);
     });
 
@@ -120,24 +153,40 @@ for (const backend of BACKENDS) {
       expect((await findPaymentById(wallet.ctx.store.db, id))?.status).toBe('PROCESSING');
       expect(await notificationsForPayment(wallet.ctx.store.db, id)).toHaveLength(0);
       const rich = await addUser(wallet.ctx, { USD: 1_000n });
-      expect(await confirmPayment(wallet.ctx, { paymentId: id, phone: rich.phone, pin: rich.pin })).toMatchObject({ ok: true });
+      expect(
+        await confirmPayment(wallet.ctx, { paymentId: id, phone: rich.phone, pin: rich.pin }),
+      ).toMatchObject({ ok: true });
     });
 
     it('refuses a user without money in that currency, an unknown user and an unknown order', async () => {
       const yen = await addUser(wallet.ctx, { JPY: 100_000n });
-      expect(await confirmPayment(wallet.ctx, { paymentId: await newPayment(), phone: yen.phone, pin: yen.pin })).toMatchObject({ code: 'USER_BALANCE_NOT_ENOUGH' });
-      expect(await confirmPayment(wallet.ctx, { paymentId: await newPayment(), phone: '+19999999999', pin: '123456' })).toMatchObject({ code: 'USER_NOT_EXIST' });
-      expect(await confirmPayment(wallet.ctx, { paymentId: 'pay_nope', phone: yen.phone, pin: yen.pin })).toMatchObject({ code: 'ORDER_NOT_EXIST' });
+      expect(
+        await confirmPayment(wallet.ctx, { paymentId: await newPayment(), phone: yen.phone, pin: yen.pin }),
+      ).toMatchObject({ code: 'USER_BALANCE_NOT_ENOUGH' });
+      expect(
+        await confirmPayment(wallet.ctx, {
+          paymentId: await newPayment(),
+          phone: '+19999999999',
+          pin: '123456',
+        }),
+      ).toMatchObject({ code: 'USER_NOT_EXIST' });
+      expect(
+        await confirmPayment(wallet.ctx, { paymentId: 'pay_nope', phone: yen.phone, pin: yen.pin }),
+      ).toMatchObject({ code: 'ORDER_NOT_EXIST' });
     });
 
     it('refuses an order that is already paid, without spending a PIN attempt', async () => {
       const user = await addUser(wallet.ctx, { USD: 5_000n });
       const id = await newPayment();
-      expect((await confirmPayment(wallet.ctx, { paymentId: id, phone: user.phone, pin: user.pin })).ok).toBe(true);
+      expect((await confirmPayment(wallet.ctx, { paymentId: id, phone: user.phone, pin: user.pin })).ok).toBe(
+        true,
+      );
       const again = await confirmPayment(wallet.ctx, { paymentId: id, phone: user.phone, pin: '000000' });
       expect(again).toMatchObject({ code: 'ORDER_STATUS_INVALID' });
       if (!again.ok) expect(again.result.resultMessage).toBe('This order has already been paid');
-      expect(await confirmPayment(wallet.ctx, { paymentId: await newPayment(), phone: user.phone, pin: '000000' })).toMatchObject({ attemptsLeft: MAX_PIN_ATTEMPTS - 1 });
+      expect(
+        await confirmPayment(wallet.ctx, { paymentId: await newPayment(), phone: user.phone, pin: '000000' }),
+      ).toMatchObject({ attemptsLeft: MAX_PIN_ATTEMPTS - 1 });
     });
   });
 }

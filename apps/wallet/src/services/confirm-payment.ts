@@ -59,14 +59,21 @@ export async function confirmPayment(ctx: WalletContext, input: ConfirmInput): P
       if (!current) throw new Refusal('ORDER_NOT_EXIST');
       const decision = decideConfirm(current, now);
       if (!decision.ok) {
-        if (decision.code === 'ORDER_EXPIRED' && decision.expireNow) await expirePaymentInTx(ctx, tx, current.id);
+        if (decision.code === 'ORDER_EXPIRED' && decision.expireNow)
+          await expirePaymentInTx(ctx, tx, current.id);
         return { refused: decision.code, payment: current } as const;
       }
       if (!(await finishPayment(tx, current.id, { status: 'SUCCESS', userId: pin.userId, paidAt: now }))) {
         // Lost a race (another confirm, a cancel or the expiry sweeper): nothing was changed.
         throw new Refusal('ORDER_STATUS_INVALID');
       }
-      const entry = transfer('PAYMENT', current.id, userAccount(pin.userId, current.currency), merchantAccount(current.merchantId, current.currency), current.amount);
+      const entry = transfer(
+        'PAYMENT',
+        current.id,
+        userAccount(pin.userId, current.currency),
+        merchantAccount(current.merchantId, current.currency),
+        current.amount,
+      );
       await postEntry(tx, entry, ctx.ids, now);
       const paid = await findPaymentById(tx, current.id);
       const merchant = await findMerchantById(tx, current.merchantId);
@@ -79,7 +86,11 @@ export async function confirmPayment(ctx: WalletContext, input: ConfirmInput): P
     return { ok: true, payment: done.payment, merchant: done.merchant };
   } catch (err) {
     if (err instanceof InsufficientFundsError) {
-      return refuse('USER_BALANCE_NOT_ENOUGH', `Your balance is too low to pay ${formatAmount(payment.amount, payment.currency)}`, payment);
+      return refuse(
+        'USER_BALANCE_NOT_ENOUGH',
+        `Your balance is too low to pay ${formatAmount(payment.amount, payment.currency)}`,
+        payment,
+      );
     }
     if (err instanceof Refusal) {
       const latest = await findPaymentById(ctx.store.db, payment.id);
@@ -98,25 +109,46 @@ async function checkPin(ctx: WalletContext, phone: string, pin: string): Promise
     if (user.status !== 'ACTIVE') return refuse('USER_STATUS_ABNORMAL', 'This wallet account is not active');
     const now = ctx.clock.now();
     const correct = pinMatches(ctx.secrets.pinKey, user.id, pin, user.pinHash);
-    const check = decidePin({ failedAttempts: user.pinFailedAttempts, lockedUntil: user.pinLockedUntil }, correct, now);
-    if (check.next.failedAttempts !== user.pinFailedAttempts || check.next.lockedUntil !== user.pinLockedUntil) {
+    const check = decidePin(
+      { failedAttempts: user.pinFailedAttempts, lockedUntil: user.pinLockedUntil },
+      correct,
+      now,
+    );
+    if (
+      check.next.failedAttempts !== user.pinFailedAttempts ||
+      check.next.lockedUntil !== user.pinLockedUntil
+    ) {
       await updatePinState(tx, user.id, check.next.failedAttempts, check.next.lockedUntil);
     }
     if (check.ok) return { ok: true, userId: user.id };
     if (check.code === 'PIN_LOCKED') {
       const minutes = Math.ceil((check.lockedUntil - now) / 60_000);
-      return { ...refuse('PIN_LOCKED', `Too many wrong PINs: payments are locked for ${minutes} more minutes`), lockedUntil: check.lockedUntil };
+      return {
+        ...refuse('PIN_LOCKED', `Too many wrong PINs: payments are locked for ${minutes} more minutes`),
+        lockedUntil: check.lockedUntil,
+      };
     }
     const plural = check.attemptsLeft === 1 ? 'attempt' : 'attempts';
-    return { ...refuse('INVALID_PIN', `Wrong PIN, ${check.attemptsLeft} ${plural} left`), attemptsLeft: check.attemptsLeft };
+    return {
+      ...refuse('INVALID_PIN', `Wrong PIN, ${check.attemptsLeft} ${plural} left`),
+      attemptsLeft: check.attemptsLeft,
+    };
   });
 }
 
-function refuse(code: ResultCode, message?: string, payment?: Payment): Extract<ConfirmOutcome, { ok: false }> {
+function refuse(
+  code: ResultCode,
+  message?: string,
+  payment?: Payment,
+): Extract<ConfirmOutcome, { ok: false }> {
   return { ok: false, code, result: resultOf(code, message), payment };
 }
 
-async function refuseFor(ctx: WalletContext, payment: Payment, code: ResultCode): Promise<Extract<ConfirmOutcome, { ok: false }>> {
+async function refuseFor(
+  ctx: WalletContext,
+  payment: Payment,
+  code: ResultCode,
+): Promise<Extract<ConfirmOutcome, { ok: false }>> {
   if (code === 'ORDER_EXPIRED') {
     // An expired order seen before the sweeper got to it is failed here (and its merchant notified).
     if (payment.status === 'PROCESSING') {

@@ -39,19 +39,32 @@ const UNSUPPORTED_FACTORS = [
   'isAuthorizationPayment',
 ] as const;
 
-export async function createPayment(ctx: WalletContext, merchant: Merchant, req: PayV1Request): Promise<PayOutcome> {
+export async function createPayment(
+  ctx: WalletContext,
+  merchant: Merchant,
+  req: PayV1Request,
+): Promise<PayOutcome> {
   try {
     return await createPaymentOrRefuse(ctx, merchant, req);
   } catch (err) {
-    if (err instanceof Refusal) return { reply: { result: resultOf(err.code, err.message) }, replayed: false };
+    if (err instanceof Refusal)
+      return { reply: { result: resultOf(err.code, err.message) }, replayed: false };
     throw err;
   }
 }
 
-async function createPaymentOrRefuse(ctx: WalletContext, merchant: Merchant, req: PayV1Request): Promise<PayOutcome> {
-  if (req.partnerId !== merchant.partnerId) throw new Refusal('ACCESS_DENIED', 'partnerId does not belong to this Client-Id');
+async function createPaymentOrRefuse(
+  ctx: WalletContext,
+  merchant: Merchant,
+  req: PayV1Request,
+): Promise<PayOutcome> {
+  if (req.partnerId !== merchant.partnerId)
+    throw new Refusal('ACCESS_DENIED', 'partnerId does not belong to this Client-Id');
   if (merchant.status !== 'VERIFIED') {
-    throw new Refusal('PARTNER_STATUS_ABNORMAL', `the merchant is ${merchant.status.toLowerCase()}: payments need a verified business licence`);
+    throw new Refusal(
+      'PARTNER_STATUS_ABNORMAL',
+      `the merchant is ${merchant.status.toLowerCase()}: payments need a verified business licence`,
+    );
   }
   const requestHash = hashRequest(req);
   const existing = await findPaymentByRequestId(ctx.store.db, merchant.id, req.paymentRequestId);
@@ -68,22 +81,38 @@ async function createPaymentOrRefuse(ctx: WalletContext, merchant: Merchant, req
 
 function replay(existing: Payment, requestHash: string): PayOutcome {
   if (existing.requestHash !== requestHash) {
-    throw new Refusal('REPEAT_REQ_INCONSISTENT', 'paymentRequestId was used before with different parameters');
+    throw new Refusal(
+      'REPEAT_REQ_INCONSISTENT',
+      'paymentRequestId was used before with different parameters',
+    );
   }
   return { reply: JSON.parse(existing.replyJson) as PayV1Reply, replayed: true };
 }
 
-function buildPayment(ctx: WalletContext, merchant: Merchant, req: PayV1Request, requestHash: string): Payment {
+function buildPayment(
+  ctx: WalletContext,
+  merchant: Merchant,
+  req: PayV1Request,
+  requestHash: string,
+): Payment {
   const { currency, value } = req.paymentAmount;
-  if (!currencyInfo(currency)) throw new Refusal('CURRENCY_NOT_SUPPORT', `paymentAmount.currency: ${currency} is not supported`);
+  if (!currencyInfo(currency))
+    throw new Refusal('CURRENCY_NOT_SUPPORT', `paymentAmount.currency: ${currency} is not supported`);
   const amount = parseMinor(value);
-  if (amount === undefined) throw new Refusal('PARAM_ILLEGAL', 'paymentAmount.value: must be a positive integer in minor units');
+  if (amount === undefined)
+    throw new Refusal('PARAM_ILLEGAL', 'paymentAmount.value: must be a positive integer in minor units');
   if (amount > MAX_AMOUNT_MINOR) {
-    throw new Refusal('PAYMENT_AMOUNT_EXCEED_LIMIT', `paymentAmount.value: at most ${MAX_AMOUNT_MINOR} minor units`);
+    throw new Refusal(
+      'PAYMENT_AMOUNT_EXCEED_LIMIT',
+      `paymentAmount.value: at most ${MAX_AMOUNT_MINOR} minor units`,
+    );
   }
   for (const factor of UNSUPPORTED_FACTORS) {
     if (req.paymentFactor?.[factor] === true) {
-      throw new Refusal('PARAM_ILLEGAL', `paymentFactor.${factor}: not supported; Billetera offers cashier payments only`);
+      throw new Refusal(
+        'PARAM_ILLEGAL',
+        `paymentFactor.${factor}: not supported; Billetera offers cashier payments only`,
+      );
     }
   }
   const now = ctx.clock.now();
@@ -91,7 +120,8 @@ function buildPayment(ctx: WalletContext, merchant: Merchant, req: PayV1Request,
   if (!expiry.ok) throw new Refusal('PARAM_ILLEGAL', expiry.message);
   for (const field of ['paymentNotifyUrl', 'paymentReturnUrl'] as const) {
     const url = req[field];
-    if (url !== undefined && !isHttpUrl(url)) throw new Refusal('PARAM_ILLEGAL', `${field}: must be an absolute http(s) URL`);
+    if (url !== undefined && !isHttpUrl(url))
+      throw new Refusal('PARAM_ILLEGAL', `${field}: must be an absolute http(s) URL`);
   }
   const orderJson = parseOrder(req.extraParams);
   if (req.appId !== undefined) {
@@ -135,7 +165,8 @@ function buildPayment(ctx: WalletContext, merchant: Merchant, req: PayV1Request,
 function parseExpiry(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const at = parseWireTime(text);
-  if (at === undefined) throw new Refusal('PARAM_ILLEGAL', 'paymentExpiryTime: must be an ISO 8601 time with an offset');
+  if (at === undefined)
+    throw new Refusal('PARAM_ILLEGAL', 'paymentExpiryTime: must be an ISO 8601 time with an offset');
   return at;
 }
 

@@ -9,7 +9,11 @@ import { enqueuePaymentNotification } from './notify-body.ts';
  * Moves an expired PROCESSING payment to FAIL ("ORDER_EXPIRED") and owes the merchant a FAIL
  * notification, in the caller's transaction. False when the payment was no longer PROCESSING.
  */
-export async function expirePaymentInTx(ctx: WalletContext, tx: Transaction<Database> | Kysely<Database>, paymentId: string): Promise<boolean> {
+export async function expirePaymentInTx(
+  ctx: WalletContext,
+  tx: Transaction<Database> | Kysely<Database>,
+  paymentId: string,
+): Promise<boolean> {
   const won = await finishPayment(tx, paymentId, { status: 'FAIL', failReason: ORDER_EXPIRED_REASON });
   if (!won) return false;
   const payment = await findPaymentById(tx, paymentId);

@@ -2,11 +2,20 @@
  * `payments/inquiryPayment`: by paymentId (wins) or paymentRequestId. Another merchant's payment is
  * ORDER_NOT_EXIST, exactly like an unknown one, so ids leak nothing.
  */
-import { formatWireTime, resultOf, type InquiryPaymentV1Reply, type InquiryPaymentV1Request } from '@billetera/protocol';
+import {
+  formatWireTime,
+  resultOf,
+  type InquiryPaymentV1Reply,
+  type InquiryPaymentV1Request,
+} from '@billetera/protocol';
 import { findPaymentById, findPaymentByRequestId, type Merchant, type Payment } from '@billetera/store';
 import type { WalletContext } from '../context.ts';
 
-export async function inquirePayment(ctx: WalletContext, merchant: Merchant, req: InquiryPaymentV1Request): Promise<InquiryPaymentV1Reply> {
+export async function inquirePayment(
+  ctx: WalletContext,
+  merchant: Merchant,
+  req: InquiryPaymentV1Request,
+): Promise<InquiryPaymentV1Reply> {
   if (req.partnerId !== undefined && req.partnerId !== merchant.partnerId) {
     return { result: resultOf('ACCESS_DENIED', 'partnerId does not belong to this Client-Id') };
   }

@@ -27,10 +27,17 @@ function newPartnerId(): string {
   return 'P' + [...randomBytes(20)].map((b) => String(b % 10)).join('');
 }
 
-export async function createMerchant(ctx: WalletContext, input: CreateMerchantInput): Promise<CreatedMerchant> {
+export async function createMerchant(
+  ctx: WalletContext,
+  input: CreateMerchantInput,
+): Promise<CreatedMerchant> {
   if (!input.name.trim()) throw new Error('the merchant name must not be empty');
-  for (const [field, url] of [['website', input.website], ['notify URL', input.notifyUrl]] as const) {
-    if (url !== undefined && !isHttpUrl(url)) throw new Error(`the ${field} must be an absolute http(s) URL: ${url}`);
+  for (const [field, url] of [
+    ['website', input.website],
+    ['notify URL', input.notifyUrl],
+  ] as const) {
+    if (url !== undefined && !isHttpUrl(url))
+      throw new Error(`the ${field} must be an absolute http(s) URL: ${url}`);
   }
   try {
     loadPublicKey(input.publicKeyPem);

@@ -6,7 +6,8 @@ import type { WalletContext } from '../context.ts';
 
 /** The `notifyPayment` body for a payment in a final state (decisions.md, Notifications). */
 export function notifyPaymentBody(payment: Payment, partnerId: string): NotifyPayment {
-  if (payment.status !== 'SUCCESS' && payment.status !== 'FAIL') throw new Error('invariant: notify only final payments');
+  if (payment.status !== 'SUCCESS' && payment.status !== 'FAIL')
+    throw new Error('invariant: notify only final payments');
   return {
     partnerId,
     paymentId: payment.id,

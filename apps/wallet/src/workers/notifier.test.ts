@@ -87,19 +87,37 @@ for (const backend of BACKENDS) {
       const [n] = await notificationsForPayment(wallet.ctx.store.db, paymentId);
       expect(n).toMatchObject({ status: 'FAILED', attempts: 8, lastError: 'HTTP 500' });
       const attempts = await attemptsOf(wallet.ctx.store.db, n!.id);
-      expect(attempts.map((a) => a.startedAt - start)).toEqual(RETRY_LADDER_MS.map((_, i) => RETRY_LADDER_MS.slice(0, i + 1).reduce((s, x) => s + x, 0)));
+      expect(attempts.map((a) => a.startedAt - start)).toEqual(
+        RETRY_LADDER_MS.map((_, i) => RETRY_LADDER_MS.slice(0, i + 1).reduce((s, x) => s + x, 0)),
+      );
       expect(elapsed).toBe(1462 * 60_000); // about 24 h
-      expect(attempts.every((a) => a.outcome === 'HTTP_ERROR' && a.httpStatus === 500 && a.replyExcerpt === 'internal error')).toBe(true);
+      expect(
+        attempts.every(
+          (a) => a.outcome === 'HTTP_ERROR' && a.httpStatus === 500 && a.replyExcerpt === 'internal error',
+        ),
+      ).toBe(true);
       expect(down.received).toHaveLength(8);
     });
 
     it('counts only HTTP 200 with resultStatus "S" as an acknowledgement', async () => {
       const replies = [
-        { status: 200, body: '{"result":{"resultStatus":"F","resultCode":"PROCESS_FAIL","resultMessage":"no"}}' },
+        {
+          status: 200,
+          body: '{"result":{"resultStatus":"F","resultCode":"PROCESS_FAIL","resultMessage":"no"}}',
+        },
         { status: 200, body: 'OK' },
-        { status: 201, body: '{"result":{"resultStatus":"S","resultCode":"SUCCESS","resultMessage":"success"}}' },
-        { status: 200, body: '{"result":{"resultStatus":"U","resultCode":"UNKNOWN_EXCEPTION","resultMessage":"later"}}' },
-        { status: 200, body: '{"result":{"resultStatus":"S","resultCode":"SUCCESS","resultMessage":"success"}}' },
+        {
+          status: 201,
+          body: '{"result":{"resultStatus":"S","resultCode":"SUCCESS","resultMessage":"success"}}',
+        },
+        {
+          status: 200,
+          body: '{"result":{"resultStatus":"U","resultCode":"UNKNOWN_EXCEPTION","resultMessage":"later"}}',
+        },
+        {
+          status: 200,
+          body: '{"result":{"resultStatus":"S","resultCode":"SUCCESS","resultMessage":"success"}}',
+        },
       ];
       const picky = await receiver((_n, i) => replies[i]!);
       const paymentId = await paidPayment(wallet.ctx, picky.url);
@@ -120,17 +138,29 @@ for (const backend of BACKENDS) {
     });
 
     it('records a timeout and a refused connection as failed attempts, to be retried', async () => {
-      const slow = await receiver(() => ({ status: 200, body: '{"result":{"resultStatus":"S"}}', delayMs: 3_000 }));
+      const slow = await receiver(() => ({
+        status: 200,
+        body: '{"result":{"resultStatus":"S"}}',
+        delayMs: 3_000,
+      }));
       const slowPayment = await paidPayment(wallet.ctx, slow.url);
       const refusedPayment = await paidPayment(wallet.ctx, await closedPortUrl());
       const notifier = new Notifier(wallet.ctx, { owner: 'faults', timeoutMs: 300 });
       expect(await notifier.runOnce()).toBe(2);
       const [timedOut] = await notificationsForPayment(wallet.ctx.store.db, slowPayment);
       const [refused] = await notificationsForPayment(wallet.ctx.store.db, refusedPayment);
-      expect(timedOut).toMatchObject({ status: 'PENDING', attempts: 1, nextAttemptAt: clock.now() + RETRY_LADDER_MS[1]! });
-      expect(await attemptsOf(wallet.ctx.store.db, timedOut!.id)).toMatchObject([{ outcome: 'TIMEOUT', httpStatus: null, error: 'no reply within 300 ms' }]);
+      expect(timedOut).toMatchObject({
+        status: 'PENDING',
+        attempts: 1,
+        nextAttemptAt: clock.now() + RETRY_LADDER_MS[1]!,
+      });
+      expect(await attemptsOf(wallet.ctx.store.db, timedOut!.id)).toMatchObject([
+        { outcome: 'TIMEOUT', httpStatus: null, error: 'no reply within 300 ms' },
+      ]);
       expect(refused).toMatchObject({ status: 'PENDING', attempts: 1 });
-      expect(await attemptsOf(wallet.ctx.store.db, refused!.id)).toMatchObject([{ outcome: 'NETWORK_ERROR', httpStatus: null }]);
+      expect(await attemptsOf(wallet.ctx.store.db, refused!.id)).toMatchObject([
+        { outcome: 'NETWORK_ERROR', httpStatus: null },
+      ]);
       expect((await attemptsOf(wallet.ctx.store.db, refused!.id))[0]!.error).toMatch(/ECONNREFUSED/);
     });
 
@@ -139,17 +169,26 @@ for (const backend of BACKENDS) {
       const paymentId = await paidPayment(wallet.ctx, ok.url);
       const [n] = await notificationsForPayment(wallet.ctx.store.db, paymentId);
       // A worker claimed it and died before recording anything.
-      expect(await claimNotification(wallet.ctx.store.db, n!.id, 'dead-worker', clock.now(), 15_000)).toBe(true);
+      expect(await claimNotification(wallet.ctx.store.db, n!.id, 'dead-worker', clock.now(), 15_000)).toBe(
+        true,
+      );
       const notifier = new Notifier(wallet.ctx, { owner: 'survivor', leaseMs: 15_000 });
       expect(await notifier.runOnce()).toBe(0);
       clock.advance(15_000);
       expect(await notifier.runOnce()).toBe(1);
-      expect(await findNotification(wallet.ctx.store.db, n!.id)).toMatchObject({ status: 'DELIVERED', attempts: 1 });
+      expect(await findNotification(wallet.ctx.store.db, n!.id)).toMatchObject({
+        status: 'DELIVERED',
+        attempts: 1,
+      });
       expect(ok.received).toHaveLength(1);
     });
 
     it('keeps delivering to fast merchants while one merchant is slow', async () => {
-      const slow = await receiver(() => ({ status: 200, body: '{"result":{"resultStatus":"S"}}', delayMs: 2_000 }));
+      const slow = await receiver(() => ({
+        status: 200,
+        body: '{"result":{"resultStatus":"S"}}',
+        delayMs: 2_000,
+      }));
       const fast = await receiver();
       await paidPayment(wallet.ctx, slow.url);
       await paidPayment(wallet.ctx, fast.url);

@@ -133,10 +133,13 @@ export class Notifier {
     const due = await findDueNotifications(this.ctx.store.db, now, room);
     let started = 0;
     for (const n of due) {
-      if (!(await claimNotification(this.ctx.store.db, n.id, this.options.owner, now, this.leaseMs))) continue;
+      if (!(await claimNotification(this.ctx.store.db, n.id, this.options.owner, now, this.leaseMs)))
+        continue;
       started++;
       const task = this.deliver(n)
-        .catch((err: unknown) => this.ctx.logger.error({ err, notificationId: n.id }, 'notifier: delivery bookkeeping failed'))
+        .catch((err: unknown) =>
+          this.ctx.logger.error({ err, notificationId: n.id }, 'notifier: delivery bookkeeping failed'),
+        )
         .finally(() => {
           this.inFlight.delete(task);
           if (this.running) this.wake();
@@ -159,12 +162,31 @@ export class Notifier {
         ? ({ status: 'DELIVERED', at: this.ctx.clock.now() } as const)
         : attemptsMade >= MAX_ATTEMPTS
           ? ({ status: 'FAILED' } as const)
-          : ({ status: 'PENDING', nextAttemptAt: nextAttemptAt(attemptsMade, startedAt) ?? startedAt } as const);
+          : ({
+              status: 'PENDING',
+              nextAttemptAt: nextAttemptAt(attemptsMade, startedAt) ?? startedAt,
+            } as const);
     await this.ctx.store.transaction((tx) =>
-      recordAttempt(tx, { notificationId: n.id, owner: this.options.owner, attempt: { ...attempt, startedAt, latencyMs }, next }, this.ctx.ids),
+      recordAttempt(
+        tx,
+        {
+          notificationId: n.id,
+          owner: this.options.owner,
+          attempt: { ...attempt, startedAt, latencyMs },
+          next,
+        },
+        this.ctx.ids,
+      ),
     );
     this.ctx.logger.info(
-      { notificationId: n.id, paymentId: n.paymentId, attempt: attemptsMade, outcome: attempt.outcome, httpStatus: attempt.httpStatus, next: next.status },
+      {
+        notificationId: n.id,
+        paymentId: n.paymentId,
+        attempt: attemptsMade,
+        outcome: attempt.outcome,
+        httpStatus: attempt.httpStatus,
+        next: next.status,
+      },
       'notification attempt',
     );
   }
@@ -173,7 +195,12 @@ export class Notifier {
     n: Notification,
     clientId: string,
     startedAt: number,
-  ): Promise<{ outcome: AttemptOutcome; httpStatus: number | null; replyExcerpt: string | null; error: string | null }> {
+  ): Promise<{
+    outcome: AttemptOutcome;
+    httpStatus: number | null;
+    replyExcerpt: string | null;
+    error: string | null;
+  }> {
     const url = new URL(n.url);
     const time = formatWireTime(startedAt);
     const signature = await signMessage({
@@ -187,16 +214,27 @@ export class Notifier {
     try {
       const response = await this.fetchImpl(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json; charset=UTF-8', 'client-id': clientId, 'request-time': time, signature },
+        headers: {
+          'content-type': 'application/json; charset=UTF-8',
+          'client-id': clientId,
+          'request-time': time,
+          signature,
+        },
         body: n.body,
         redirect: 'manual',
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       const text = await readLimited(response);
       const excerpt = text.slice(0, REPLY_EXCERPT_CHARS);
-      if (isAcknowledged(response.status, text)) return { outcome: 'ACKNOWLEDGED', httpStatus: response.status, replyExcerpt: excerpt, error: null };
+      if (isAcknowledged(response.status, text))
+        return { outcome: 'ACKNOWLEDGED', httpStatus: response.status, replyExcerpt: excerpt, error: null };
       const outcome: AttemptOutcome = response.status === 200 ? 'NOT_ACKNOWLEDGED' : 'HTTP_ERROR';
-      return { outcome, httpStatus: response.status, replyExcerpt: excerpt, error: outcome === 'HTTP_ERROR' ? `HTTP ${response.status}` : 'reply is not resultStatus S' };
+      return {
+        outcome,
+        httpStatus: response.status,
+        replyExcerpt: excerpt,
+        error: outcome === 'HTTP_ERROR' ? `HTTP ${response.status}` : 'reply is not resultStatus S',
+      };
     } catch (err) {
       const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
       return {
