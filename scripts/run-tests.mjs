@@ -8,7 +8,6 @@
  * Exits non-zero when vitest fails, when any test or test file failed, or when no test ran at all.
  * Extra arguments go to vitest: `npm test -- packages/protocol`, `npm test -- -t signature`.
  */
-/* global process, console */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';

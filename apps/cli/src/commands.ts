@@ -4,6 +4,7 @@ import { formatAmount } from '@billetera/protocol';
 import {
   confirmPayment,
   createMerchant,
+  createMiniProgram,
   createUser,
   openWallet,
   showUser,
@@ -183,4 +184,43 @@ function parseMinorArg(value: string): bigint {
   if (!/^[1-9][0-9]{0,15}$/.test(value))
     throw new InvalidArgumentError('the amount must be a positive whole number of minor units');
   return BigInt(value);
+}
+
+export function miniProgramCommand(): Command {
+  const mini = new Command('miniprogram').description('manage mini programs');
+  withStoreOptions(
+    mini
+      .command('create')
+      .description("register a merchant's mini program (published) and print its appId")
+      .requiredOption('--client-id <clientId>', "the owning merchant's Client-Id")
+      .requiredOption('--name <name>', 'name shown in the host app')
+      .option('--description <text>', 'one line shown under the name')
+      .requiredOption('--entry-url <url>', "URL of the mini program's index page")
+      .option('--json', 'print JSON'),
+  ).action(
+    async (
+      o: StoreOptions & {
+        clientId: string;
+        name: string;
+        description?: string;
+        entryUrl: string;
+        json?: boolean;
+      },
+    ) => {
+      const created = await withWallet(o, (ctx) =>
+        createMiniProgram(ctx, {
+          clientId: o.clientId,
+          name: o.name,
+          description: o.description,
+          entryUrl: o.entryUrl,
+        }),
+      );
+      print(
+        o.json === true,
+        { appId: created.appId, name: created.name, entryUrl: created.entryUrl, status: created.status },
+        `Mini program ${created.name}: appId ${created.appId}`,
+      );
+    },
+  );
+  return mini;
 }

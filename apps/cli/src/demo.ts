@@ -6,8 +6,15 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateRsaKeyPair } from '@billetera/protocol/signing';
-import { findMerchantByClientId, findUserByPhone } from '@billetera/store';
-import { createMerchant, createUser, topUpUser, type WalletContext } from '@billetera/wallet';
+import { findMerchantByClientId, findMiniProgram, findUserByPhone } from '@billetera/store';
+import {
+  createMerchant,
+  createMiniProgram,
+  createUser,
+  moveMiniProgram,
+  topUpUser,
+  type WalletContext,
+} from '@billetera/wallet';
 
 export interface DemoUser {
   phone: string;
@@ -90,4 +97,36 @@ async function ensureDemoMerchant(ctx: WalletContext, dir: string): Promise<Demo
   };
   writeFileSync(recordFile, JSON.stringify(record, null, 2) + '\n');
   return record;
+}
+
+const DEMO_MINI_PROGRAM = {
+  name: 'Demo Shop',
+  description: 'Coffee, tamales and matcha: pay with Billetera',
+};
+
+/**
+ * The demo merchant's mini program, pointed at where the demo shop serves it now (its port can change
+ * between starts). Returns its appId.
+ */
+export async function ensureDemoMiniProgram(
+  ctx: WalletContext,
+  dataDir: string,
+  merchant: DemoMerchant,
+  entryUrl: string,
+): Promise<string> {
+  const file = join(dataDir, 'demo', 'mini-program.json');
+  if (existsSync(file)) {
+    const { appId } = JSON.parse(readFileSync(file, 'utf8')) as { appId: string };
+    if (await findMiniProgram(ctx.store.db, appId)) {
+      await moveMiniProgram(ctx, appId, entryUrl);
+      return appId;
+    }
+  }
+  const created = await createMiniProgram(ctx, {
+    clientId: merchant.clientId,
+    ...DEMO_MINI_PROGRAM,
+    entryUrl,
+  });
+  writeFileSync(file, JSON.stringify({ appId: created.appId }, null, 2) + '\n');
+  return created.appId;
 }

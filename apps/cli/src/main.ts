@@ -3,7 +3,8 @@
  * are safe to run while the server runs (SQLite writers queue on the file lock; PostgreSQL locks rows).
  */
 import { Command } from 'commander';
-import { keysCommand, merchantCommand, sandboxCommand, userCommand } from './commands.ts';
+import { keysCommand, merchantCommand, miniProgramCommand, sandboxCommand, userCommand } from './commands.ts';
+import { notificationsCommand } from './notifications-command.ts';
 import { startCommand } from './start.ts';
 
 const program = new Command('billetera')
@@ -11,9 +12,11 @@ const program = new Command('billetera')
   .showHelpAfterError()
   .addCommand(startCommand())
   .addCommand(merchantCommand())
+  .addCommand(miniProgramCommand())
   .addCommand(userCommand())
   .addCommand(sandboxCommand())
-  .addCommand(keysCommand());
+  .addCommand(keysCommand())
+  .addCommand(notificationsCommand());
 
 try {
   await program.parseAsync(process.argv);

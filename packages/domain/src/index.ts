@@ -3,3 +3,4 @@ export * from './ledger.ts';
 export * from './payment.ts';
 export * from './pin.ts';
 export * from './notification.ts';
+export * from './refund.ts';

@@ -17,7 +17,11 @@ export interface Posting {
   amount: bigint;
 }
 
-export type EntryKind = 'TOPUP' | 'PAYMENT' | 'REFUND';
+/**
+ * TOPUP: funding -> user (sandbox money). PAYMENT: user -> merchant. REFUND: merchant -> the user who
+ * paid. PAYOUT: merchant -> funding, money leaving the wallet to the merchant's bank (settlement).
+ */
+export type EntryKind = 'TOPUP' | 'PAYMENT' | 'REFUND' | 'PAYOUT';
 
 export interface JournalEntryDraft {
   kind: EntryKind;

@@ -5,3 +5,6 @@ export * from './signature.ts';
 export * from './schemas.ts';
 export * from './validate.ts';
 export * from './paths.ts';
+export * from './schemas-lifecycle.ts';
+export * from './operations.ts';
+export * from './openapi-document.ts';

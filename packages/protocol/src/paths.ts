@@ -3,7 +3,19 @@ export const OPENAPI_PREFIX = '/api/open';
 export const PATHS = {
   payV1: '/api/open/v1/payments/pay',
   inquiryPaymentV1: '/api/open/v1/payments/inquiryPayment',
+  cancelV1: '/api/open/v1/payments/cancel',
+  refundV1: '/api/open/v1/payments/refund',
+  inquiryRefundV1: '/api/open/v1/payments/inquiryRefund',
+  payV2: '/api/open/v2/payments/pay',
+  inquiryPaymentV2: '/api/open/v2/payments/inquiryPayment',
+  cancelV2: '/api/open/v2/payments/cancel',
+  refundV2: '/api/open/v2/payments/refund',
+  inquiryRefundV2: '/api/open/v2/payments/inquiryRefund',
   walletKeys: '/api/open/keys',
+  /** The OpenAPI 3.1 document of all of the above, generated from the schemas. */
+  openApiDocument: '/api/open/openapi.json',
+  /** The same document as a page for people. */
+  apiDocsPage: '/docs/api',
 } as const;
 
 /** The acknowledgement body a merchant returns for a notification it has handled. */

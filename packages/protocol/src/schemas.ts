@@ -123,6 +123,28 @@ export const InquiryPaymentV1ReplySchema = Type.Object({
 });
 export type InquiryPaymentV1Reply = Static<typeof InquiryPaymentV1ReplySchema>;
 
+/**
+ * Billetera's extensions to every notification body (notifyPayment and notifyRefund): top-level fields
+ * that Alipay+ parsers ignore. `notificationId` is the same on every retry and redelivery of one
+ * notification; `sequence` numbers a payment's notifications 1, 2, 3... in the order they were written.
+ * Optional here so that bodies from other Alipay+ wallets (and merchants' fixtures) still validate.
+ */
+export const NotificationExtensionFields = {
+  notificationId: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'Billetera extension: the notification id (ntf_...), the same on every retry',
+    }),
+  ),
+  sequence: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description: "Billetera extension: this notification's number among its payment's notifications",
+    }),
+  ),
+};
+
 export const NotifyPaymentSchema = Type.Object({
   partnerId: Str(32),
   paymentId: Str(64),
@@ -133,6 +155,7 @@ export const NotifyPaymentSchema = Type.Object({
   paymentCreateTime: Type.Optional(Type.String()),
   paymentFailReason: Type.Optional(Str(256)),
   extendInfo: Type.Optional(Str(4096)),
+  ...NotificationExtensionFields,
 });
 export type NotifyPayment = Static<typeof NotifyPaymentSchema>;
 

@@ -39,6 +39,14 @@ function describe(type: ValueErrorType, schema: TSchema, value: unknown): string
       return typeof schema['description'] === 'string'
         ? `must be ${schema['description']}`
         : `does not match ${String(schema['pattern'])}`;
+    case ValueErrorType.Array:
+      return 'must be an array';
+    case ValueErrorType.ArrayMaxItems:
+      return `must have at most ${String(schema['maxItems'])} items`;
+    case ValueErrorType.Integer:
+      return 'must be an integer';
+    case ValueErrorType.Literal:
+      return `must be ${JSON.stringify(schema['const'])}`;
     case ValueErrorType.Union:
       return `has an unsupported value ${JSON.stringify(value)?.slice(0, 40) ?? ''}`.trim();
     default:

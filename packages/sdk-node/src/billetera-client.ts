@@ -9,11 +9,24 @@ import {
   ResultSchema,
   compileValidator,
   formatWireTime,
+  type CancelReply,
+  type CancelV1Request,
+  type CancelV2Request,
   type InquiryPaymentV1Reply,
   type InquiryPaymentV1Request,
+  type InquiryPaymentV2Request,
+  type InquiryRefundReply,
+  type InquiryRefundV1Request,
+  type InquiryRefundV2Request,
   type NotifyPayment,
+  type NotifyRefund,
   type PayV1Reply,
   type PayV1Request,
+  type PayV2Reply,
+  type PayV2Request,
+  type RefundReply,
+  type RefundV1Request,
+  type RefundV2Request,
 } from '@billetera/protocol';
 import { loadPrivateKey, loadPublicKey, type KeyObject } from '@billetera/protocol/signing';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,7 +41,13 @@ import {
 import { ConnectionError, UnexpectedResponseError, apiErrorFor, type ReplyBody } from './sdk-errors.ts';
 import { merchantSignature, type MerchantSigner } from './sign-headers.ts';
 import { verifySignedMessage, type HeaderInput } from './verify-message.ts';
-import { verifyNotification, type NotificationCheck } from './verify-notification.ts';
+import {
+  verifyAnyNotification,
+  verifyNotification,
+  verifyRefundNotification,
+  type AnyNotification,
+  type NotificationCheck,
+} from './verify-notification.ts';
 
 export interface ClientOptions {
   /** The wallet's origin, e.g. `https://wallet.example.com`; a path prefix is kept and signed. */
@@ -59,12 +78,38 @@ export interface BilleteraClient {
   pay(request: PayV1Request): Promise<PayV1Reply>;
   /** `/v1/payments/inquiryPayment`. Resolves on S: read `paymentStatus`. */
   inquiryPayment(request: InquiryPaymentV1Request): Promise<InquiryPaymentV1Reply>;
-  /** Verifies a notification to this merchant with the wallet key; see verify-notification.ts. */
+  /** `/v1/payments/cancel`: an unpaid order becomes CANCELLED. Idempotent; resolves on S with cancelTime. */
+  cancel(request: CancelV1Request): Promise<CancelReply>;
+  /** `/v1/payments/refund`: resolves on S with refundId and refundTime. Idempotent by refundRequestId. */
+  refund(request: RefundV1Request): Promise<RefundReply>;
+  /** `/v1/payments/inquiryRefund`. Resolves on S: read `refundStatus`. */
+  inquiryRefund(request: InquiryRefundV1Request): Promise<InquiryRefundReply>;
+  /** The same operations with the v2 bodies (no partnerId; pay takes `order`, answers `redirectActionForm`). */
+  readonly v2: {
+    pay(request: PayV2Request): Promise<PayV2Reply>;
+    inquiryPayment(request: InquiryPaymentV2Request): Promise<InquiryPaymentV1Reply>;
+    cancel(request: CancelV2Request): Promise<CancelReply>;
+    refund(request: RefundV2Request): Promise<RefundReply>;
+    inquiryRefund(request: InquiryRefundV2Request): Promise<InquiryRefundReply>;
+  };
+  /** Verifies a notifyPayment to this merchant with the wallet key; see verify-notification.ts. */
   verifyNotification(
     rawBody: string | Uint8Array,
     headers: HeaderInput,
     check: NotificationCheck,
   ): NotifyPayment;
+  /** Verifies a notifyRefund (sent to the refund's refundNotifyUrl) the same way. */
+  verifyRefundNotification(
+    rawBody: string | Uint8Array,
+    headers: HeaderInput,
+    check: NotificationCheck,
+  ): NotifyRefund;
+  /** Verifies a notification of either kind, for one URL that receives both. */
+  verifyAnyNotification(
+    rawBody: string | Uint8Array,
+    headers: HeaderInput,
+    check: NotificationCheck,
+  ): AnyNotification;
   /** The reply to a handled notification; signed with the merchant key when `path` is given. */
   acknowledgement(options?: { path?: string }): Promise<Acknowledgement>;
 }
@@ -88,19 +133,36 @@ interface ClientConfig {
 export function createClient(options: ClientOptions): BilleteraClient {
   const config = configure(options);
   const { clientId, privateKey, keyVersion } = config.signer;
+  const call =
+    <Req extends object, Reply>(path: string) =>
+    async (request: Req): Promise<Reply> =>
+      (await send(config, path, request)) as Reply;
+  const verifying = (check: NotificationCheck) => ({
+    walletPublicKey: config.walletPublicKey,
+    clientId,
+    now: config.now,
+    ...(config.toleranceSec === undefined ? {} : { toleranceSec: config.toleranceSec }),
+    ...check,
+  });
   return {
     clientId,
-    pay: async (request) => (await send(config, PATHS.payV1, request)) as PayV1Reply,
-    inquiryPayment: async (request) =>
-      (await send(config, PATHS.inquiryPaymentV1, request)) as InquiryPaymentV1Reply,
-    verifyNotification: (rawBody, headers, check) =>
-      verifyNotification(rawBody, headers, {
-        walletPublicKey: config.walletPublicKey,
-        clientId,
-        now: config.now,
-        ...(config.toleranceSec === undefined ? {} : { toleranceSec: config.toleranceSec }),
-        ...check,
-      }),
+    pay: call<PayV1Request, PayV1Reply>(PATHS.payV1),
+    inquiryPayment: call<InquiryPaymentV1Request, InquiryPaymentV1Reply>(PATHS.inquiryPaymentV1),
+    cancel: call<CancelV1Request, CancelReply>(PATHS.cancelV1),
+    refund: call<RefundV1Request, RefundReply>(PATHS.refundV1),
+    inquiryRefund: call<InquiryRefundV1Request, InquiryRefundReply>(PATHS.inquiryRefundV1),
+    v2: {
+      pay: call<PayV2Request, PayV2Reply>(PATHS.payV2),
+      inquiryPayment: call<InquiryPaymentV2Request, InquiryPaymentV1Reply>(PATHS.inquiryPaymentV2),
+      cancel: call<CancelV2Request, CancelReply>(PATHS.cancelV2),
+      refund: call<RefundV2Request, RefundReply>(PATHS.refundV2),
+      inquiryRefund: call<InquiryRefundV2Request, InquiryRefundReply>(PATHS.inquiryRefundV2),
+    },
+    verifyNotification: (rawBody, headers, check) => verifyNotification(rawBody, headers, verifying(check)),
+    verifyRefundNotification: (rawBody, headers, check) =>
+      verifyRefundNotification(rawBody, headers, verifying(check)),
+    verifyAnyNotification: (rawBody, headers, check) =>
+      verifyAnyNotification(rawBody, headers, verifying(check)),
     acknowledgement: async ({ path } = {}) =>
       path === undefined
         ? acknowledgement()

@@ -5,7 +5,7 @@
  * `walletPublicKey: signer.walletPublicKeyPem`.
  */
 import { randomUUID } from 'node:crypto';
-import { formatWireTime, type NotifyPayment } from '@billetera/protocol';
+import { formatWireTime, type NotifyPayment, type NotifyRefund } from '@billetera/protocol';
 import {
   generateRsaKeyPair,
   loadPrivateKey,
@@ -35,9 +35,9 @@ export interface FixtureSigner {
   /** SPKI PEM: what the wallet publishes at GET /api/open/keys. */
   readonly walletPublicKeyPem: string;
   readonly keyVersion: number;
-  /** A notifyPayment as the wallet POSTs it to `path` (the notify URL's path and query, or the URL). */
+  /** A notifyPayment (or notifyRefund) as the wallet POSTs it to `path` (the notify URL's path and query, or the URL). */
   signNotification(args: {
-    notification: NotifyPayment;
+    notification: NotifyPayment | NotifyRefund;
     path: string;
     clientId: string;
     /** The Request-Time to sign as is; defaults to now. */

@@ -2,7 +2,10 @@
 export { createClient, type BilleteraClient, type ClientOptions } from './billetera-client.ts';
 export {
   verifyNotification,
+  verifyRefundNotification,
+  verifyAnyNotification,
   DEFAULT_TOLERANCE_SEC,
+  type AnyNotification,
   type NotificationCheck,
   type VerifyNotificationOptions,
 } from './verify-notification.ts';
@@ -37,11 +40,24 @@ export {
   type SignatureFailureReason,
 } from './sdk-errors.ts';
 export type {
+  CancelReply,
+  CancelV1Request,
+  CancelV2Request,
   InquiryPaymentV1Reply,
   InquiryPaymentV1Request,
+  InquiryPaymentV2Request,
+  InquiryRefundReply,
+  InquiryRefundV1Request,
+  InquiryRefundV2Request,
   NotifyPayment,
+  NotifyRefund,
   PayV1Reply,
   PayV1Request,
+  PayV2Reply,
+  PayV2Request,
+  RefundReply,
+  RefundV1Request,
+  RefundV2Request,
   Result,
 } from '@billetera/protocol';
 export { loadPrivateKey, loadPublicKey, type KeyObject } from '@billetera/protocol/signing';

@@ -1,5 +1,5 @@
 /**
- * Verifies a `notifyPayment` the wallet POSTed to the merchant's notify URL: signed by the wallet over
+ * Verifies a notification (`notifyPayment`, or `notifyRefund` with verifyRefundNotification) the wallet POSTed to the merchant's notify URL: signed by the wallet over
  * `POST <notify path>\n<Client-Id>.<Request-Time>.<raw body>`, addressed to this merchant's Client-Id,
  * sent within the last few minutes (replays of an old capture are refused), and a well-formed body.
  *
@@ -8,9 +8,11 @@
  */
 import {
   NotifyPaymentSchema,
+  NotifyRefundSchema,
   compileValidator,
   parseWireTime,
   type NotifyPayment,
+  type NotifyRefund,
 } from '@billetera/protocol';
 import { loadPublicKey, type KeyObject } from '@billetera/protocol/signing';
 import { SignatureVerificationError, invalidRequest } from './sdk-errors.ts';
@@ -38,19 +40,62 @@ export interface VerifyNotificationOptions extends NotificationCheck {
 }
 
 const validateNotifyPayment = compileValidator(NotifyPaymentSchema);
+const validateNotifyRefund = compileValidator(NotifyRefundSchema);
 
+/** A verified notification of either kind: a refund's body has `refundId`, a payment's does not. */
+export type AnyNotification =
+  { type: 'payment'; notification: NotifyPayment } | { type: 'refund'; notification: NotifyRefund };
+
+/** Verifies a `notifyPayment` (see the top of this file); a notifyRefund body is refused as invalid. */
 export function verifyNotification(
   rawBody: string | Uint8Array,
   headers: HeaderInput,
   options: VerifyNotificationOptions,
 ): NotifyPayment {
+  return parseBody(verifiedText(rawBody, headers, options), validateNotifyPayment, 'notifyPayment');
+}
+
+/** Verifies a `notifyRefund` (sent to the refund's refundNotifyUrl) the same way. */
+export function verifyRefundNotification(
+  rawBody: string | Uint8Array,
+  headers: HeaderInput,
+  options: VerifyNotificationOptions,
+): NotifyRefund {
+  return parseBody(verifiedText(rawBody, headers, options), validateNotifyRefund, 'notifyRefund');
+}
+
+/** For one URL that receives both kinds: verifies, then tells which kind it is. */
+export function verifyAnyNotification(
+  rawBody: string | Uint8Array,
+  headers: HeaderInput,
+  options: VerifyNotificationOptions,
+): AnyNotification {
+  const text = verifiedText(rawBody, headers, options);
+  let isRefund = false;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    isRefund = typeof parsed === 'object' && parsed !== null && 'refundId' in parsed;
+  } catch {
+    // parseBody below reports it
+  }
+  return isRefund
+    ? { type: 'refund', notification: parseBody(text, validateNotifyRefund, 'notifyRefund') }
+    : { type: 'payment', notification: parseBody(text, validateNotifyPayment, 'notifyPayment') };
+}
+
+/** Checks signature, Client-Id and freshness; returns the body text. */
+function verifiedText(
+  rawBody: string | Uint8Array,
+  headers: HeaderInput,
+  options: VerifyNotificationOptions,
+): string {
   const body = rawBytes(rawBody);
   const time = verifySignedMessage(
     { kind: 'notification', path: requestPath(options.path), headers, timeHeader: 'request-time', body },
     { publicKey: loadPublicKey(options.walletPublicKey), expectedClientId: options.clientId, attempts: 0 },
   );
   checkFreshness(time, options);
-  return parseNotifyPayment(Buffer.from(body).toString('utf8'));
+  return Buffer.from(body).toString('utf8');
 }
 
 function rawBytes(rawBody: unknown): Uint8Array {
@@ -83,14 +128,18 @@ function checkFreshness(time: string, options: NotificationCheck): void {
   );
 }
 
-function parseNotifyPayment(text: string): NotifyPayment {
+function parseBody<T>(
+  text: string,
+  validate: (value: unknown) => { ok: true; value: T } | { ok: false; message: string },
+  name: string,
+): T {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     throw invalidRequest('the notification body is not valid JSON');
   }
-  const checked = validateNotifyPayment(value);
-  if (!checked.ok) throw invalidRequest(`the notification body is not a notifyPayment: ${checked.message}`);
+  const checked = validate(value);
+  if (!checked.ok) throw invalidRequest(`the notification body is not a ${name}: ${checked.message}`);
   return checked.value;
 }

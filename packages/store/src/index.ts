@@ -6,3 +6,7 @@ export * from './merchants.ts';
 export * from './users.ts';
 export * from './payments.ts';
 export * from './notifications.ts';
+export * from './mini-programs.ts';
+export * from './sessions.ts';
+export * from './history.ts';
+export * from './refunds.ts';

@@ -163,4 +163,88 @@ export const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_mini_programs_and_sessions': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('mini_programs')
+        .addColumn('app_id', 'text', (c) => c.primaryKey())
+        .addColumn('merchant_id', 'text', (c) => c.notNull().references('merchants.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('logo_url', 'text')
+        .addColumn('entry_url', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('mini_programs_merchant')
+        .on('mini_programs')
+        .column('merchant_id')
+        .execute();
+
+      await db.schema
+        .createTable('sessions')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('csrf_token', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('sessions_user').on('sessions').column('user_id').execute();
+    },
+  },
+  '0003_lifecycle': {
+    async up(db: Kysely<unknown>) {
+      // Refunds claim the payment row first: `refunded_amount + x <= amount` in the UPDATE's WHERE, so
+      // racing refunds can never exceed the paid amount; the CHECK is the last line of defence.
+      await db.schema
+        .alterTable('payments')
+        .addColumn('refunded_amount', 'bigint', (c) =>
+          c
+            .notNull()
+            .defaultTo(0)
+            .check(sql`refunded_amount >= 0 AND refunded_amount <= amount`),
+        )
+        .execute();
+      await db.schema.alterTable('payments').addColumn('cancelled_at', 'bigint').execute();
+
+      await db.schema
+        .createTable('refunds')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('merchant_id', 'text', (c) => c.notNull().references('merchants.id'))
+        .addColumn('payment_id', 'text', (c) => c.notNull().references('payments.id'))
+        .addColumn('refund_request_id', 'text', (c) => c.notNull())
+        .addColumn('request_hash', 'text', (c) => c.notNull())
+        .addColumn('api_version', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('amount', 'bigint', (c) => c.notNull().check(sql`amount > 0`))
+        .addColumn('reason', 'text')
+        .addColumn('notify_url', 'text')
+        .addColumn('extend_info', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('refunded_at', 'bigint')
+        .addColumn('fail_reason', 'text')
+        .addUniqueConstraint('refunds_merchant_request', ['merchant_id', 'refund_request_id'])
+        .execute();
+      await db.schema.createIndex('refunds_payment').on('refunds').column('payment_id').execute();
+
+      // Redelivery starts a new round of the retry ladder without losing the attempt history:
+      // `ladder_base` is the number of attempts made before the current round.
+      await db.schema
+        .alterTable('notifications')
+        .addColumn('ladder_base', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable('notifications')
+        .addColumn('redeliveries', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.alterTable('notifications').addColumn('refund_id', 'text').execute();
+      await db.schema
+        .createIndex('notifications_merchant_status')
+        .on('notifications')
+        .columns(['merchant_id', 'status'])
+        .execute();
+    },
+  },
 };

@@ -11,13 +11,15 @@ import type { Database, NotificationsTable } from './schema.ts';
 type Tx = Transaction<Database> | Kysely<Database>;
 
 export type NotificationStatus = 'PENDING' | 'DELIVERED' | 'FAILED';
+/** PAYMENT: a notifyPayment; REFUND: a notifyRefund (numbered in its payment's sequence). */
+export type NotificationKind = 'PAYMENT' | 'REFUND';
 
 export interface Notification {
   id: string;
   merchantId: string;
   paymentId: string;
   seq: number;
-  kind: 'PAYMENT';
+  kind: NotificationKind;
   url: string;
   body: string;
   status: NotificationStatus;
@@ -28,6 +30,15 @@ export interface Notification {
   createdAt: number;
   deliveredAt: number | null;
   lastError: string | null;
+  /**
+   * Attempts made before the current round of the retry ladder. 0 until an operator redelivers the
+   * notification; a redelivery sets it to `attempts`, so the round starts again at the ladder's first
+   * step while `attempts` (and the attempt numbers) keep counting the whole history.
+   */
+  ladderBase: number;
+  redeliveries: number;
+  /** The refund a REFUND notification is about. */
+  refundId: string | null;
 }
 
 export type AttemptOutcome = 'ACKNOWLEDGED' | 'NOT_ACKNOWLEDGED' | 'HTTP_ERROR' | 'TIMEOUT' | 'NETWORK_ERROR';
@@ -60,15 +71,27 @@ const toNotification = (r: Selectable<NotificationsTable>): Notification => ({
   createdAt: Number(r.created_at),
   deliveredAt: r.delivered_at === null ? null : Number(r.delivered_at),
   lastError: r.last_error,
+  ladderBase: Number(r.ladder_base),
+  redeliveries: Number(r.redeliveries),
+  refundId: r.refund_id,
 });
 
 /**
- * Adds a notification for a payment, numbered with the payment's next sequence number. Must run in the
- * transaction that changed the payment.
+ * Adds a notification for a payment (or one of its refunds), numbered with the payment's next sequence
+ * number. `body` gets that number and the notification's id, which the body carries (Billetera's
+ * `sequence` and `notificationId` extensions). Must run in the transaction that made the change.
  */
 export async function enqueueNotification(
   tx: Tx,
-  args: { merchantId: string; paymentId: string; url: string; body: (seq: number) => string; now: number },
+  args: {
+    merchantId: string;
+    paymentId: string;
+    url: string;
+    body: (seq: number, notificationId: string) => string;
+    now: number;
+    kind?: NotificationKind;
+    refundId?: string;
+  },
   ids: IdGenerator,
 ): Promise<Notification> {
   const bumped = await tx
@@ -78,14 +101,15 @@ export async function enqueueNotification(
     .returning('notify_seq')
     .executeTakeFirstOrThrow();
   const seq = Number(bumped.notify_seq);
+  const id = ids.next('ntf');
   const row = {
-    id: ids.next('ntf'),
+    id,
     merchant_id: args.merchantId,
     payment_id: args.paymentId,
     seq: BigInt(seq),
-    kind: 'PAYMENT',
+    kind: args.kind ?? 'PAYMENT',
     url: args.url,
-    body: args.body(seq),
+    body: args.body(seq, id),
     status: 'PENDING',
     attempts: 0n,
     next_attempt_at: BigInt(args.now),
@@ -94,6 +118,9 @@ export async function enqueueNotification(
     created_at: BigInt(args.now),
     delivered_at: null,
     last_error: null,
+    ladder_base: 0n,
+    redeliveries: 0n,
+    refund_id: args.refundId ?? null,
   };
   await tx.insertInto('notifications').values(row).execute();
   return toNotification(row);
@@ -236,4 +263,75 @@ export async function nextDueAt(tx: Tx): Promise<number | null> {
     .where('status', '=', 'PENDING')
     .executeTakeFirst();
   return row?.due === null || row?.due === undefined ? null : Number(row.due);
+}
+
+export interface NotificationFilter {
+  merchantId?: string | undefined;
+  paymentId?: string | undefined;
+  status?: NotificationStatus | undefined;
+  /** At most this many rows, newest first. */
+  limit: number;
+}
+
+/** Notifications, newest first, for the operator's list. */
+export async function listNotifications(tx: Tx, filter: NotificationFilter): Promise<Notification[]> {
+  const rows = await tx
+    .selectFrom('notifications')
+    .selectAll()
+    .$if(filter.merchantId !== undefined, (q) => q.where('merchant_id', '=', filter.merchantId ?? ''))
+    .$if(filter.paymentId !== undefined, (q) => q.where('payment_id', '=', filter.paymentId ?? ''))
+    .$if(filter.status !== undefined, (q) => q.where('status', '=', filter.status ?? 'PENDING'))
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(filter.limit)
+    .execute();
+  return rows.map(toNotification);
+}
+
+/**
+ * Puts a FAILED notification (or, with `force`, a DELIVERED one) back in the outbox, due `now`, as a
+ * new round of the retry ladder: `attempts` and the recorded attempts are kept (the next attempt is
+ * numbered `attempts + 1`), `ladder_base` becomes `attempts`, so the ladder starts again at its first
+ * step and allows its full 8 attempts. The body (its notificationId and sequence) is unchanged. False
+ * when the row is not in a redeliverable state (unknown, PENDING, or DELIVERED without force).
+ */
+export async function redeliverNotification(
+  tx: Tx,
+  id: string,
+  opts: { now: number; force?: boolean },
+): Promise<boolean> {
+  const statuses = opts.force === true ? ['FAILED', 'DELIVERED'] : ['FAILED'];
+  const result = await tx
+    .updateTable('notifications')
+    .set({
+      status: 'PENDING',
+      next_attempt_at: BigInt(opts.now),
+      ladder_base: sql<bigint>`attempts`,
+      redeliveries: sql<bigint>`redeliveries + 1`,
+      lease_owner: null,
+      lease_until: null,
+      delivered_at: null,
+    })
+    .where('id', '=', id)
+    .where('status', 'in', statuses)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Redelivers every FAILED notification of a merchant (see redeliverNotification); returns how many. */
+export async function redeliverFailedNotifications(tx: Tx, merchantId: string, now: number): Promise<number> {
+  const result = await tx
+    .updateTable('notifications')
+    .set({
+      status: 'PENDING',
+      next_attempt_at: BigInt(now),
+      ladder_base: sql<bigint>`attempts`,
+      redeliveries: sql<bigint>`redeliveries + 1`,
+      lease_owner: null,
+      lease_until: null,
+    })
+    .where('merchant_id', '=', merchantId)
+    .where('status', '=', 'FAILED')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }

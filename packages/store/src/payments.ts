@@ -26,7 +26,14 @@ export interface Payment {
   paidAt: number | null;
   userId: string | null;
   failReason: string | null;
+  /** The total of the successful refunds so far (0 until a refund). */
+  refundedAmount: bigint;
+  /** When the merchant cancelled the unpaid order. */
+  cancelledAt: number | null;
 }
+
+/** What a new payment row is made of: the refund total starts at zero and only refunds change it. */
+export type NewPayment = Omit<Payment, 'refundedAmount' | 'cancelledAt'>;
 
 export const toPayment = (r: Selectable<PaymentsTable>): Payment => ({
   id: r.id,
@@ -49,6 +56,8 @@ export const toPayment = (r: Selectable<PaymentsTable>): Payment => ({
   paidAt: r.paid_at === null ? null : Number(r.paid_at),
   userId: r.user_id,
   failReason: r.fail_reason,
+  refundedAmount: BigInt(r.refunded_amount),
+  cancelledAt: r.cancelled_at === null ? null : Number(r.cancelled_at),
 });
 
 /**
@@ -56,7 +65,7 @@ export const toPayment = (r: Selectable<PaymentsTable>): Payment => ({
  * it. On PostgreSQL a concurrent insert of the same key waits for the other transaction and then does
  * nothing, so exactly one order is ever created per key.
  */
-export async function insertPaymentIfAbsent(tx: Tx, p: Payment): Promise<boolean> {
+export async function insertPaymentIfAbsent(tx: Tx, p: NewPayment): Promise<boolean> {
   const result = await tx
     .insertInto('payments')
     .values({
@@ -116,7 +125,7 @@ export async function finishPayment(
   change:
     | { status: 'SUCCESS'; userId: string; paidAt: number }
     | { status: 'FAIL'; failReason: string }
-    | { status: 'CANCELLED' },
+    | { status: 'CANCELLED'; cancelledAt?: number },
 ): Promise<boolean> {
   const base = tx.updateTable('payments').where('id', '=', id).where('status', '=', 'PROCESSING');
   const query =
@@ -126,7 +135,10 @@ export async function finishPayment(
           .where('expires_at', '>', BigInt(change.paidAt))
       : change.status === 'FAIL'
         ? base.set({ status: 'FAIL', fail_reason: change.failReason })
-        : base.set({ status: 'CANCELLED' });
+        : base.set({
+            status: 'CANCELLED',
+            cancelled_at: change.cancelledAt === undefined ? null : BigInt(change.cancelledAt),
+          });
   const result = await query.executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }

@@ -83,6 +83,10 @@ export interface PaymentsTable {
   fail_reason: string | null;
   /** The last notification sequence number given for this payment. */
   notify_seq: Generated<bigint>;
+  /** The total of this payment's successful refunds (0003_lifecycle); never above `amount`. */
+  refunded_amount: Generated<bigint>;
+  /** When a merchant cancelled the unpaid order (0003_lifecycle). */
+  cancelled_at: bigint | null;
 }
 
 export interface NotificationsTable {
@@ -101,6 +105,12 @@ export interface NotificationsTable {
   created_at: bigint;
   delivered_at: bigint | null;
   last_error: string | null;
+  /** Attempts made before the current round of the retry ladder (a redelivery starts a new round). */
+  ladder_base: Generated<bigint>;
+  /** How many times an operator redelivered this notification. */
+  redeliveries: Generated<bigint>;
+  /** The refund a REFUND notification is about. */
+  refund_id: string | null;
 }
 
 export interface NotificationAttemptsTable {
@@ -115,6 +125,47 @@ export interface NotificationAttemptsTable {
   error: string | null;
 }
 
+export interface MiniProgramsTable {
+  app_id: string;
+  merchant_id: string;
+  name: string;
+  description: string;
+  logo_url: string | null;
+  /** Where the mini program's index page is served (the merchant's server, or the wallet's hosting). */
+  entry_url: string;
+  /** PUBLISHED mini programs are listed in the host app for everyone. */
+  status: string;
+  created_at: bigint;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the session cookie value: a database leak reveals no usable session. */
+  id_hash: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: bigint;
+  expires_at: bigint;
+}
+
+export interface RefundsTable {
+  id: string;
+  merchant_id: string;
+  payment_id: string;
+  refund_request_id: string;
+  request_hash: string;
+  api_version: string;
+  /** SUCCESS: refunds settle synchronously and a refused one stores nothing. */
+  status: string;
+  currency: string;
+  amount: bigint;
+  reason: string | null;
+  notify_url: string | null;
+  extend_info: string | null;
+  created_at: bigint;
+  refunded_at: bigint | null;
+  fail_reason: string | null;
+}
+
 export interface Database {
   merchants: MerchantsTable;
   merchant_keys: MerchantKeysTable;
@@ -125,4 +176,7 @@ export interface Database {
   payments: PaymentsTable;
   notifications: NotificationsTable;
   notification_attempts: NotificationAttemptsTable;
+  mini_programs: MiniProgramsTable;
+  sessions: SessionsTable;
+  refunds: RefundsTable;
 }

@@ -13,8 +13,26 @@ import {
   addMerchantKey,
   attemptsOf,
   balanceOf,
+  claimRefundAmount,
+  findRefundById,
+  findRefundByRequestId,
+  insertRefundIfAbsent,
+  listNotifications,
+  redeliverFailedNotifications,
+  redeliverNotification,
+  refundsForPayment,
+  type Refund,
   balancesOf,
   checkLedger,
+  deleteExpiredSessions,
+  deleteSession,
+  findLiveSession,
+  findMiniProgram,
+  insertMiniProgram,
+  insertSession,
+  publishedMiniPrograms,
+  updateMiniProgramEntry,
+  userHistory,
   claimNotification,
   enqueueNotification,
   findDueNotifications,
@@ -33,7 +51,7 @@ import {
   postEntry,
   recordAttempt,
   type Merchant,
-  type Payment,
+  type NewPayment,
   type Store,
 } from './index.ts';
 
@@ -63,7 +81,7 @@ export function storeContract(create: () => Promise<BackendEnv>): void {
     await env?.cleanup();
   });
 
-  const payment = (over: Partial<Payment> = {}): Payment => ({
+  const payment = (over: Partial<NewPayment> = {}): NewPayment => ({
     id: ids.next('pay'),
     merchantId: merchant.id,
     paymentRequestId: ids.next('pay').replace('pay_', 'req_'),
@@ -263,6 +281,81 @@ export function storeContract(create: () => Promise<BackendEnv>): void {
     expect(expired.every((e) => e.status === 'PROCESSING' && e.expiresAt <= clock.now())).toBe(true);
   });
 
+  it('keeps mini programs per merchant and lists the published ones', async () => {
+    const base = { merchantId: merchant.id, description: 'd', logoUrl: null, createdAt: clock.now() };
+    await insertMiniProgram(store.db, {
+      ...base,
+      appId: '2026000000000000001',
+      name: 'Zeta',
+      entryUrl: 'http://127.0.0.1:1/a/',
+      status: 'PUBLISHED',
+    });
+    await insertMiniProgram(store.db, {
+      ...base,
+      appId: '2026000000000000002',
+      name: 'Alpha',
+      entryUrl: 'http://127.0.0.1:1/b/',
+      status: 'DRAFT',
+    });
+    expect((await publishedMiniPrograms(store.db)).map((m) => m.appId)).toEqual(['2026000000000000001']);
+    await updateMiniProgramEntry(store.db, '2026000000000000001', 'http://127.0.0.1:2/a/');
+    expect(await findMiniProgram(store.db, '2026000000000000001')).toMatchObject({
+      entryUrl: 'http://127.0.0.1:2/a/',
+      merchantId: merchant.id,
+    });
+    expect(await findMiniProgram(store.db, 'nope')).toBeUndefined();
+  });
+
+  it('finds live sessions only, and deletes expired ones', async () => {
+    const now = clock.now();
+    await insertSession(store.db, {
+      idHash: 'live',
+      userId: 'usr_a',
+      csrfToken: 't1',
+      createdAt: now,
+      expiresAt: now + 1000,
+    });
+    await insertSession(store.db, {
+      idHash: 'old',
+      userId: 'usr_a',
+      csrfToken: 't2',
+      createdAt: now - 2000,
+      expiresAt: now - 1,
+    });
+    expect(await findLiveSession(store.db, 'live', now)).toMatchObject({ userId: 'usr_a', csrfToken: 't1' });
+    expect(await findLiveSession(store.db, 'live', now + 1000)).toBeUndefined();
+    expect(await findLiveSession(store.db, 'old', now)).toBeUndefined();
+    expect(await deleteExpiredSessions(store.db, now)).toBe(1);
+    await deleteSession(store.db, 'live');
+    expect(await findLiveSession(store.db, 'live', now)).toBeUndefined();
+  });
+
+  it("lists a user's ledger history newest first, with the payee of payments", async () => {
+    const p = payment({ orderTitle: 'Tea' });
+    await insertPaymentIfAbsent(store.db, p);
+    await store.transaction((tx) =>
+      postEntry(
+        tx,
+        transfer('TOPUP', 'h-top', fundingAccount('USD'), userAccount('usr_h', 'USD'), 500n),
+        ids,
+        clock.now(),
+      ),
+    );
+    await store.transaction((tx) =>
+      postEntry(
+        tx,
+        transfer('PAYMENT', p.id, userAccount('usr_h', 'USD'), merchantAccount(merchant.id, 'USD'), 200n),
+        ids,
+        clock.now() + 1,
+      ),
+    );
+    const history = await userHistory(store.db, 'usr_h', 10);
+    expect(history.map((h) => [h.kind, h.amount, h.merchantName, h.orderTitle])).toEqual([
+      ['PAYMENT', -200n, 'Contract Shop', 'Tea'],
+      ['TOPUP', 500n, null, null],
+    ]);
+  });
+
   describe('notification outbox', () => {
     it('numbers notifications per payment, lets one worker claim a row, and records attempts only for the lease holder', async () => {
       const p = payment();
@@ -363,6 +456,193 @@ export function storeContract(create: () => Promise<BackendEnv>): void {
         ),
       ).toBe(true);
       expect(await findNotification(store.db, n.id)).toMatchObject({ status: 'DELIVERED', attempts: 1 });
+    });
+  });
+
+  describe('refunds (0003_lifecycle)', () => {
+    const paidPayment = async (amount = 1000n) => {
+      const p = payment({ amount });
+      await insertPaymentIfAbsent(store.db, p);
+      await finishPayment(store.db, p.id, { status: 'SUCCESS', userId: 'usr_a', paidAt: clock.now() });
+      return p;
+    };
+    const refund = (p: NewPayment, over: Partial<Refund> = {}): Refund => ({
+      id: ids.next('rfd'),
+      merchantId: merchant.id,
+      paymentId: p.id,
+      refundRequestId: ids.next('rfd').replace('rfd_', 'rr_'),
+      requestHash: 'h',
+      apiVersion: 'v2',
+      status: 'SUCCESS',
+      currency: 'USD',
+      amount: 100n,
+      reason: null,
+      notifyUrl: null,
+      extendInfo: null,
+      createdAt: clock.now(),
+      refundedAt: clock.now(),
+      failReason: null,
+      ...over,
+    });
+
+    it('starts a payment with nothing refunded, and claims refunds only up to the paid amount', async () => {
+      const p = await paidPayment(1000n);
+      expect(await findPaymentById(store.db, p.id)).toMatchObject({ refundedAmount: 0n, cancelledAt: null });
+      expect(await claimRefundAmount(store.db, p.id, 600n)).toBe(true);
+      expect(await claimRefundAmount(store.db, p.id, 401n)).toBe(false);
+      expect(await claimRefundAmount(store.db, p.id, 400n)).toBe(true);
+      expect(await claimRefundAmount(store.db, p.id, 1n)).toBe(false);
+      expect((await findPaymentById(store.db, p.id))?.refundedAmount).toBe(1000n);
+    });
+
+    it('claims nothing on a payment that is not SUCCESS', async () => {
+      const p = payment();
+      await insertPaymentIfAbsent(store.db, p);
+      expect(await claimRefundAmount(store.db, p.id, 1n)).toBe(false);
+    });
+
+    it('has a database-level guard: the refunded total cannot exceed the amount', async () => {
+      const p = await paidPayment(50n);
+      await expect(
+        store.db.updateTable('payments').set({ refunded_amount: 51n }).where('id', '=', p.id).execute(),
+      ).rejects.toThrow();
+    });
+
+    it('keeps one refund per (merchant, refundRequestId), finds it both ways, and lists a payment’s refunds', async () => {
+      const p = await paidPayment();
+      const first = refund(p, { refundRequestId: 'same-refund', reason: 'r', extendInfo: '{}' });
+      expect(await insertRefundIfAbsent(store.db, first)).toBe(true);
+      expect(await insertRefundIfAbsent(store.db, { ...first, id: ids.next('rfd') })).toBe(false);
+      expect(await findRefundByRequestId(store.db, merchant.id, 'same-refund')).toEqual(first);
+      expect(await findRefundById(store.db, first.id)).toEqual(first);
+      const second = refund(p, { amount: 7n });
+      await insertRefundIfAbsent(store.db, second);
+      expect((await refundsForPayment(store.db, p.id)).map((r) => [r.id, r.amount])).toEqual([
+        [first.id, 100n],
+        [second.id, 7n],
+      ]);
+    });
+
+    it('records the cancel time of a cancelled payment', async () => {
+      const p = payment();
+      await insertPaymentIfAbsent(store.db, p);
+      expect(await finishPayment(store.db, p.id, { status: 'CANCELLED', cancelledAt: clock.now() + 5 })).toBe(
+        true,
+      );
+      expect(await findPaymentById(store.db, p.id)).toMatchObject({
+        status: 'CANCELLED',
+        cancelledAt: clock.now() + 5,
+      });
+    });
+  });
+
+  describe('notification redelivery (0003_lifecycle)', () => {
+    const failedNotification = async () => {
+      const p = payment();
+      await insertPaymentIfAbsent(store.db, p);
+      const now = clock.now();
+      const n = await store.transaction((tx) =>
+        enqueueNotification(
+          tx,
+          {
+            merchantId: merchant.id,
+            paymentId: p.id,
+            url: 'http://x/r',
+            kind: 'REFUND',
+            refundId: 'rfd_x',
+            body: (s, id) => JSON.stringify({ s, id }),
+            now,
+          },
+          ids,
+        ),
+      );
+      expect(JSON.parse(n.body)).toEqual({ s: 1, id: n.id });
+      expect(n).toMatchObject({ kind: 'REFUND', refundId: 'rfd_x', ladderBase: 0, redeliveries: 0 });
+      expect(await claimNotification(store.db, n.id, 'w', now, 15_000)).toBe(true);
+      const attempt = {
+        startedAt: now,
+        latencyMs: 1,
+        httpStatus: 500,
+        outcome: 'HTTP_ERROR' as const,
+        replyExcerpt: null,
+        error: 'HTTP 500',
+      };
+      await store.transaction((tx) =>
+        recordAttempt(tx, { notificationId: n.id, owner: 'w', attempt, next: { status: 'FAILED' } }, ids),
+      );
+      return n;
+    };
+
+    it('redelivers a FAILED row as a new round: due now, attempts kept, ladder base moved, body unchanged', async () => {
+      const n = await failedNotification();
+      expect(await redeliverNotification(store.db, n.id, { now: clock.now() + 99 })).toBe(true);
+      expect(await findNotification(store.db, n.id)).toMatchObject({
+        status: 'PENDING',
+        attempts: 1,
+        ladderBase: 1,
+        redeliveries: 1,
+        nextAttemptAt: clock.now() + 99,
+        body: n.body,
+      });
+      expect(await redeliverNotification(store.db, n.id, { now: clock.now() })).toBe(false);
+      expect(await redeliverNotification(store.db, 'ntf_missing', { now: clock.now(), force: true })).toBe(
+        false,
+      );
+    });
+
+    it('redelivers a DELIVERED row only with force', async () => {
+      const p = payment();
+      await insertPaymentIfAbsent(store.db, p);
+      const now = clock.now();
+      const n = await store.transaction((tx) =>
+        enqueueNotification(
+          tx,
+          { merchantId: merchant.id, paymentId: p.id, url: 'http://x/n', body: () => '{}', now },
+          ids,
+        ),
+      );
+      await claimNotification(store.db, n.id, 'w', now, 15_000);
+      const ok = {
+        startedAt: now,
+        latencyMs: 1,
+        httpStatus: 200,
+        outcome: 'ACKNOWLEDGED' as const,
+        replyExcerpt: null,
+        error: null,
+      };
+      await store.transaction((tx) =>
+        recordAttempt(
+          tx,
+          { notificationId: n.id, owner: 'w', attempt: ok, next: { status: 'DELIVERED', at: now } },
+          ids,
+        ),
+      );
+      expect(await redeliverNotification(store.db, n.id, { now })).toBe(false);
+      expect(await redeliverNotification(store.db, n.id, { now, force: true })).toBe(true);
+      expect(await findNotification(store.db, n.id)).toMatchObject({
+        status: 'PENDING',
+        deliveredAt: null,
+        ladderBase: 1,
+      });
+    });
+
+    it("lists a merchant's notifications by status, newest first, and redelivers all its FAILED ones", async () => {
+      const a = await failedNotification();
+      clock.advance(1);
+      const b = await failedNotification();
+      const failed = await listNotifications(store.db, {
+        merchantId: merchant.id,
+        status: 'FAILED',
+        limit: 100,
+      });
+      expect(failed.map((x) => x.id).slice(0, 2)).toEqual([b.id, a.id]);
+      expect(await listNotifications(store.db, { paymentId: a.paymentId, limit: 10 })).toHaveLength(1);
+      const count = await redeliverFailedNotifications(store.db, merchant.id, clock.now());
+      expect(count).toBe(failed.length);
+      expect(
+        await listNotifications(store.db, { merchantId: merchant.id, status: 'FAILED', limit: 100 }),
+      ).toEqual([]);
+      expect(await redeliverFailedNotifications(store.db, 'mch_other', clock.now())).toBe(0);
     });
   });
 }

@@ -6,45 +6,89 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  InquiryPaymentV1RequestSchema,
-  PayV1RequestSchema,
+  OPENAPI_PREFIX,
+  OPERATIONS,
   compileValidator,
   formatWireTime,
   headerValue,
   parseJsonObject,
   resultOf,
+  type CancelV1Request,
+  type CancelV2Request,
+  type InquiryPaymentV1Request,
+  type InquiryPaymentV2Request,
+  type InquiryRefundV1Request,
+  type InquiryRefundV2Request,
+  type OperationPath,
+  type PayV1Request,
+  type PayV2Request,
+  type RefundV1Request,
+  type RefundV2Request,
   type Result,
 } from '@billetera/protocol';
 import { signMessage } from '@billetera/protocol/signing';
 import type { Merchant } from '@billetera/store';
 import type { WalletContext } from '../context.ts';
-import { createPayment } from '../services/create-payment.ts';
+import { cancelPayment } from '../services/cancel-payment.ts';
+import { createPayment, createPaymentV2 } from '../services/create-payment.ts';
 import { inquirePayment } from '../services/inquire-payment.ts';
+import { inquireRefund } from '../services/inquire-refund.ts';
+import { refundPayment } from '../services/refund-payment.ts';
 import { authenticate } from './authenticate.ts';
 import { MerchantCache } from './merchant-cache.ts';
 
 /** The largest OpenAPI request body accepted (a pay request with a full ORDER is a few KiB). */
 export const OPENAPI_BODY_LIMIT_BYTES = 64 * 1024;
 
-interface Operation {
-  validate: (value: unknown) => { ok: true; value: unknown } | { ok: false; message: string };
-  run: (
-    ctx: WalletContext,
-    merchant: Merchant,
-    body: never,
-  ) => Promise<{ reply: { result: Result }; replayed?: boolean }>;
+type Outcome = { reply: { result: Result }; replayed?: boolean };
+type Handler = (ctx: WalletContext, merchant: Merchant, body: never) => Promise<Outcome>;
+
+/**
+ * The thin wire adapters: each path's (schema-checked) body to its version-neutral use case. v1 and v2
+ * share every use case; the bodies differ only in field names (pay) and v1's partnerId. The schemas come
+ * from the protocol's operation catalogue, which also generates the OpenAPI document.
+ */
+const HANDLERS: Record<OperationPath, Handler> = {
+  '/api/open/v1/payments/pay': (ctx, m, body: PayV1Request) => createPayment(ctx, m, body),
+  '/api/open/v2/payments/pay': (ctx, m, body: PayV2Request) => createPaymentV2(ctx, m, body),
+  '/api/open/v1/payments/inquiryPayment': async (ctx, m, body: InquiryPaymentV1Request) => ({
+    reply: await inquirePayment(ctx, m, body),
+  }),
+  '/api/open/v2/payments/inquiryPayment': async (ctx, m, body: InquiryPaymentV2Request) => ({
+    reply: await inquirePayment(ctx, m, v2(body)),
+  }),
+  '/api/open/v1/payments/cancel': (ctx, m, body: CancelV1Request) => cancelPayment(ctx, m, body),
+  '/api/open/v2/payments/cancel': (ctx, m, body: CancelV2Request) => cancelPayment(ctx, m, v2(body)),
+  '/api/open/v1/payments/refund': (ctx, m, body: RefundV1Request) =>
+    refundPayment(ctx, m, { ...body, apiVersion: 'v1' }),
+  '/api/open/v2/payments/refund': (ctx, m, body: RefundV2Request) =>
+    refundPayment(ctx, m, { ...v2(body), apiVersion: 'v2' }),
+  '/api/open/v1/payments/inquiryRefund': async (ctx, m, body: InquiryRefundV1Request) => ({
+    reply: await inquireRefund(ctx, m, body),
+  }),
+  '/api/open/v2/payments/inquiryRefund': async (ctx, m, body: InquiryRefundV2Request) => ({
+    reply: await inquireRefund(ctx, m, v2(body)),
+  }),
+};
+
+/** v2 bodies have no partnerId: one sent anyway is an unknown field, ignored like any other. */
+function v2<T extends object>(body: T): T {
+  const { partnerId: _ignored, ...rest } = body as T & { partnerId?: unknown };
+  return rest as T;
 }
 
-const OPERATIONS: Record<string, Operation> = {
-  '/v1/payments/pay': {
-    validate: compileValidator(PayV1RequestSchema),
-    run: (ctx, merchant, body) => createPayment(ctx, merchant, body),
-  },
-  '/v1/payments/inquiryPayment': {
-    validate: compileValidator(InquiryPaymentV1RequestSchema),
-    run: async (ctx, merchant, body) => ({ reply: await inquirePayment(ctx, merchant, body) }),
-  },
-};
+interface Operation {
+  validate: (value: unknown) => { ok: true; value: unknown } | { ok: false; message: string };
+  run: Handler;
+}
+
+/** Routes under the /api/open prefix, e.g. `/v2/payments/refund`. */
+const ROUTES: Record<string, Operation> = Object.fromEntries(
+  (Object.keys(HANDLERS) as OperationPath[]).map((path) => [
+    path.slice(OPENAPI_PREFIX.length),
+    { validate: compileValidator(OPERATIONS[path].request.schema), run: HANDLERS[path] },
+  ]),
+);
 
 export function registerOpenApi(app: FastifyInstance, ctx: WalletContext): void {
   const cache = new MerchantCache(ctx.store, ctx.clock);
@@ -74,7 +118,7 @@ export function registerOpenApi(app: FastifyInstance, ctx: WalletContext): void 
         ],
       }));
 
-      for (const [path, op] of Object.entries(OPERATIONS)) {
+      for (const [path, op] of Object.entries(ROUTES)) {
         api.post(path, async (req, reply) => {
           const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
           const auth = await authenticate(cache, {

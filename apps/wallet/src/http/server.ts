@@ -1,6 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { WalletContext } from '../context.ts';
+import { registerWeb } from '../web/register-web.ts';
+import { registerApiDocs } from './docs-routes.ts';
 import { newTraceId, registerOpenApi } from './openapi-routes.ts';
 
 /** The wallet's HTTP server: OpenAPI, health, and (later) cashier, host app and console pages. */
@@ -21,5 +23,7 @@ export function buildServer(ctx: WalletContext): FastifyInstance {
     }
   });
   registerOpenApi(app, ctx);
+  registerApiDocs(app, ctx);
+  registerWeb(app, ctx);
   return app;
 }

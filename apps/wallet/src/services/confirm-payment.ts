@@ -100,9 +100,11 @@ export async function confirmPayment(ctx: WalletContext, input: ConfirmInput): P
   }
 }
 
-type PinResult = { ok: true; userId: string } | Extract<ConfirmOutcome, { ok: false }>;
+export type PinFailure = Extract<ConfirmOutcome, { ok: false }>;
+type PinResult = { ok: true; userId: string } | PinFailure;
 
-async function checkPin(ctx: WalletContext, phone: string, pin: string): Promise<PinResult> {
+/** Checks a user's PIN in its own transaction, counting wrong attempts and applying the lockout. */
+export async function checkPin(ctx: WalletContext, phone: string, pin: string): Promise<PinResult> {
   return ctx.store.transaction(async (tx): Promise<PinResult> => {
     const user = await findUserByPhone(tx, phone, { forUpdate: ctx.store.dialect === 'postgres' });
     if (!user) return refuse('USER_NOT_EXIST', 'No wallet user with this phone number');

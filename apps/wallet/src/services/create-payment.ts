@@ -3,9 +3,14 @@
  * cashier URL. Idempotent by (merchant, paymentRequestId): the same payload replays the stored reply,
  * another payload is REPEAT_REQ_INCONSISTENT, and concurrent duplicates create one order.
  *
+ * One implementation, two wire shapes: `placePayment` takes a version-neutral `PayInput`;
+ * `createPayment` (v1 body) and `createPaymentV2` (v2 body) are thin adapters, and the reply is rendered
+ * in the caller's version (v1 `actionForm`, v2 `redirectActionForm`) and stored for replays.
+ *
  * Guards, in order: partnerId belongs to the caller (ACCESS_DENIED) -> merchant verified
- * (PARTNER_STATUS_ABNORMAL) -> idempotency replay -> currency (CURRENCY_NOT_SUPPORT) -> amount limit
- * (PAYMENT_AMOUNT_EXCEED_LIMIT) -> payment factor, expiry, URLs, ORDER (PARAM_ILLEGAL) -> appId (ACCESS_DENIED).
+ * (PARTNER_STATUS_ABNORMAL) -> idempotency replay (or REPEAT_REQ_INCONSISTENT) -> appId is the caller's
+ * mini program (ACCESS_DENIED) -> currency (CURRENCY_NOT_SUPPORT) -> amount limit
+ * (PAYMENT_AMOUNT_EXCEED_LIMIT) -> payment factor, expiry, URLs, ORDER (PARAM_ILLEGAL).
  */
 import { createHash } from 'node:crypto';
 import { decideExpiry } from '@billetera/domain';
@@ -16,17 +21,94 @@ import {
   parseMinor,
   parseWireTime,
   resultOf,
+  type Amount,
+  type ApiVersion,
   type PayV1Reply,
   type PayV1Request,
+  type PayV2Reply,
+  type PayV2Request,
 } from '@billetera/protocol';
-import { findPaymentByRequestId, insertPaymentIfAbsent, type Merchant, type Payment } from '@billetera/store';
+import {
+  findMiniProgram,
+  findPaymentByRequestId,
+  insertPaymentIfAbsent,
+  type Merchant,
+  type NewPayment,
+  type Payment,
+} from '@billetera/store';
 import type { WalletContext } from '../context.ts';
 import { isHttpUrl } from './merchants.ts';
 import { Refusal } from './refusal.ts';
 
-export interface PayOutcome {
-  reply: PayV1Reply;
+export interface PayOutcome<R extends PayV1Reply | PayV2Reply = PayV1Reply | PayV2Reply> {
+  reply: R;
   replayed: boolean;
+}
+
+/** pay's version-neutral input; `payInputFromV1` and `payInputFromV2` map the wire bodies to it. */
+export interface PayInput {
+  apiVersion: ApiVersion;
+  /** v1 only: must be the caller's partnerId. */
+  partnerId: string | undefined;
+  paymentRequestId: string;
+  /** Hash of the wire request: what "the same payload" means for the idempotency check. */
+  requestHash: string;
+  orderTitle: string;
+  paymentAmount: Amount;
+  appId: string | undefined;
+  /** v2 only (v1's is free-form): anything but CASHIER_PAYMENT is refused. */
+  productCode: string | undefined;
+  paymentFactor: PayV1Request['paymentFactor'];
+  paymentExpiryTime: string | undefined;
+  notifyUrl: string | undefined;
+  returnUrl: string | undefined;
+  extendInfo: string | undefined;
+  /** The display order as JSON text, or null; throws a PARAM_ILLEGAL Refusal when malformed. */
+  order: () => string | null;
+  /** The wire name of the return URL field, for messages. */
+  returnUrlField: 'paymentReturnUrl' | 'paymentRedirectUrl';
+}
+
+export function payInputFromV1(req: PayV1Request): PayInput {
+  return {
+    apiVersion: 'v1',
+    partnerId: req.partnerId,
+    paymentRequestId: req.paymentRequestId,
+    requestHash: hashRequest(req),
+    orderTitle: req.paymentOrderTitle,
+    paymentAmount: req.paymentAmount,
+    appId: req.appId,
+    productCode: undefined,
+    paymentFactor: req.paymentFactor,
+    paymentExpiryTime: req.paymentExpiryTime,
+    notifyUrl: req.paymentNotifyUrl,
+    returnUrl: req.paymentReturnUrl,
+    extendInfo: req.extendInfo,
+    order: () => parseOrder(req.extraParams),
+    returnUrlField: 'paymentReturnUrl',
+  };
+}
+
+export function payInputFromV2(req: PayV2Request): PayInput {
+  return {
+    apiVersion: 'v2',
+    partnerId: undefined,
+    paymentRequestId: req.paymentRequestId,
+    // The version is part of the payload: the same paymentRequestId through the other version is
+    // another request (REPEAT_REQ_INCONSISTENT), never a replay in the wrong shape.
+    requestHash: hashRequest({ apiVersion: 'v2', request: req }),
+    orderTitle: req.order.orderDescription,
+    paymentAmount: req.paymentAmount,
+    appId: req.appId,
+    productCode: req.productCode,
+    paymentFactor: req.paymentFactor,
+    paymentExpiryTime: req.paymentExpiryTime,
+    notifyUrl: req.paymentNotifyUrl,
+    returnUrl: req.paymentRedirectUrl,
+    extendInfo: req.extendInfo,
+    order: () => JSON.stringify(req.order),
+    returnUrlField: 'paymentRedirectUrl',
+  };
 }
 
 /** Payment factors other than the cashier flow, which Billetera does not offer. */
@@ -39,10 +121,29 @@ const UNSUPPORTED_FACTORS = [
   'isAuthorizationPayment',
 ] as const;
 
+/** `/v1/payments/pay`. */
 export async function createPayment(
   ctx: WalletContext,
   merchant: Merchant,
   req: PayV1Request,
+): Promise<PayOutcome<PayV1Reply>> {
+  return (await placePayment(ctx, merchant, payInputFromV1(req))) as PayOutcome<PayV1Reply>;
+}
+
+/** `/v2/payments/pay`. */
+export async function createPaymentV2(
+  ctx: WalletContext,
+  merchant: Merchant,
+  req: PayV2Request,
+): Promise<PayOutcome<PayV2Reply>> {
+  return (await placePayment(ctx, merchant, payInputFromV2(req))) as PayOutcome<PayV2Reply>;
+}
+
+/** The pay use case, whatever the wire version. */
+export async function placePayment(
+  ctx: WalletContext,
+  merchant: Merchant,
+  req: PayInput,
 ): Promise<PayOutcome> {
   try {
     return await createPaymentOrRefuse(ctx, merchant, req);
@@ -56,9 +157,9 @@ export async function createPayment(
 async function createPaymentOrRefuse(
   ctx: WalletContext,
   merchant: Merchant,
-  req: PayV1Request,
+  req: PayInput,
 ): Promise<PayOutcome> {
-  if (req.partnerId !== merchant.partnerId)
+  if (req.partnerId !== undefined && req.partnerId !== merchant.partnerId)
     throw new Refusal('ACCESS_DENIED', 'partnerId does not belong to this Client-Id');
   if (merchant.status !== 'VERIFIED') {
     throw new Refusal(
@@ -66,13 +167,19 @@ async function createPaymentOrRefuse(
       `the merchant is ${merchant.status.toLowerCase()}: payments need a verified business licence`,
     );
   }
-  const requestHash = hashRequest(req);
+  const requestHash = req.requestHash;
   const existing = await findPaymentByRequestId(ctx.store.db, merchant.id, req.paymentRequestId);
   if (existing) return replay(existing, requestHash);
 
+  if (req.appId !== undefined) {
+    const mini = await findMiniProgram(ctx.store.db, req.appId);
+    if (!mini || mini.merchantId !== merchant.id) {
+      throw new Refusal('ACCESS_DENIED', `appId: ${req.appId} is not a mini program of this merchant`);
+    }
+  }
   const payment = buildPayment(ctx, merchant, req, requestHash);
   const created = await ctx.store.transaction((tx) => insertPaymentIfAbsent(tx, payment));
-  if (created) return { reply: JSON.parse(payment.replyJson) as PayV1Reply, replayed: false };
+  if (created) return { reply: JSON.parse(payment.replyJson) as PayV1Reply | PayV2Reply, replayed: false };
   // A concurrent request with the same paymentRequestId won the insert.
   const winner = await findPaymentByRequestId(ctx.store.db, merchant.id, req.paymentRequestId);
   if (!winner) throw new Error('invariant: payment vanished after a conflicting insert');
@@ -86,15 +193,15 @@ function replay(existing: Payment, requestHash: string): PayOutcome {
       'paymentRequestId was used before with different parameters',
     );
   }
-  return { reply: JSON.parse(existing.replyJson) as PayV1Reply, replayed: true };
+  return { reply: JSON.parse(existing.replyJson) as PayV1Reply | PayV2Reply, replayed: true };
 }
 
 function buildPayment(
   ctx: WalletContext,
   merchant: Merchant,
-  req: PayV1Request,
+  req: PayInput,
   requestHash: string,
-): Payment {
+): NewPayment {
   const { currency, value } = req.paymentAmount;
   if (!currencyInfo(currency))
     throw new Refusal('CURRENCY_NOT_SUPPORT', `paymentAmount.currency: ${currency} is not supported`);
@@ -105,6 +212,12 @@ function buildPayment(
     throw new Refusal(
       'PAYMENT_AMOUNT_EXCEED_LIMIT',
       `paymentAmount.value: at most ${MAX_AMOUNT_MINOR} minor units`,
+    );
+  }
+  if (req.productCode !== undefined && req.productCode !== 'CASHIER_PAYMENT') {
+    throw new Refusal(
+      'PARAM_ILLEGAL',
+      `productCode: ${req.productCode} is not supported; Billetera offers CASHIER_PAYMENT only`,
     );
   }
   for (const factor of UNSUPPORTED_FACTORS) {
@@ -118,24 +231,33 @@ function buildPayment(
   const now = ctx.clock.now();
   const expiry = decideExpiry(parseExpiry(req.paymentExpiryTime), now);
   if (!expiry.ok) throw new Refusal('PARAM_ILLEGAL', expiry.message);
-  for (const field of ['paymentNotifyUrl', 'paymentReturnUrl'] as const) {
-    const url = req[field];
+  for (const [field, url] of [
+    ['paymentNotifyUrl', req.notifyUrl],
+    [req.returnUrlField, req.returnUrl],
+  ] as const) {
     if (url !== undefined && !isHttpUrl(url))
       throw new Refusal('PARAM_ILLEGAL', `${field}: must be an absolute http(s) URL`);
   }
-  const orderJson = parseOrder(req.extraParams);
-  if (req.appId !== undefined) {
-    throw new Refusal('ACCESS_DENIED', `appId: ${req.appId} is not a mini program of this merchant`);
-  }
+  const orderJson = req.order();
   const id = ctx.ids.next('pay');
   const cashierUrl = `${ctx.publicUrl}/cashier/${id}`;
-  const reply: PayV1Reply = {
+  const accepted = {
     result: resultOf('ACCEPT'),
     paymentId: id,
     acquirementId: id,
     paymentRequestId: req.paymentRequestId,
-    actionForm: { actionFormType: 'REDIRECTION', redirectionUrl: cashierUrl },
+  };
+  const form =
+    req.apiVersion === 'v1'
+      ? { actionForm: { actionFormType: 'REDIRECTION' as const, redirectionUrl: cashierUrl } }
+      : { redirectActionForm: { method: 'GET' as const, redirectionUrl: cashierUrl } };
+  const reply: PayV1Reply | PayV2Reply = {
+    ...accepted,
+    ...form,
     checkoutUrl: cashierUrl,
+    ...(req.appId !== undefined
+      ? { miniProgramUrl: `${ctx.publicUrl}/app/mini/${req.appId}?pay=${id}` }
+      : {}),
     paymentExpiryTime: formatWireTime(expiry.expiresAt),
   };
   return {
@@ -143,14 +265,14 @@ function buildPayment(
     merchantId: merchant.id,
     paymentRequestId: req.paymentRequestId,
     requestHash,
-    apiVersion: 'v1',
+    apiVersion: req.apiVersion,
     status: 'PROCESSING',
     currency,
     amount,
-    orderTitle: req.paymentOrderTitle,
+    orderTitle: req.orderTitle,
     appId: req.appId ?? null,
-    notifyUrl: req.paymentNotifyUrl ?? null,
-    returnUrl: req.paymentReturnUrl ?? null,
+    notifyUrl: req.notifyUrl ?? null,
+    returnUrl: req.returnUrl ?? null,
     extendInfo: req.extendInfo ?? null,
     orderJson,
     replyJson: JSON.stringify(reply),

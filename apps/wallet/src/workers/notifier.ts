@@ -157,14 +157,16 @@ export class Notifier {
     const attempt = await this.send(n, merchant.clientId, startedAt);
     const latencyMs = performance.now() - t0;
     const attemptsMade = n.attempts + 1;
+    // A redelivered row runs a new round of the ladder: count only this round's attempts.
+    const attemptsInRound = attemptsMade - n.ladderBase;
     const next =
       attempt.outcome === 'ACKNOWLEDGED'
         ? ({ status: 'DELIVERED', at: this.ctx.clock.now() } as const)
-        : attemptsMade >= MAX_ATTEMPTS
+        : attemptsInRound >= MAX_ATTEMPTS
           ? ({ status: 'FAILED' } as const)
           : ({
               status: 'PENDING',
-              nextAttemptAt: nextAttemptAt(attemptsMade, startedAt) ?? startedAt,
+              nextAttemptAt: nextAttemptAt(attemptsInRound, startedAt) ?? startedAt,
             } as const);
     await this.ctx.store.transaction((tx) =>
       recordAttempt(
