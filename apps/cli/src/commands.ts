@@ -6,26 +6,10 @@ import {
   createMerchant,
   createMiniProgram,
   createUser,
-  openWallet,
   showUser,
   topUpUser,
-  type WalletContext,
 } from '@billetera/wallet';
-import { withStoreOptions, type StoreOptions } from './options.ts';
-
-/** Opens the wallet quietly for one command and always closes it. */
-async function withWallet<T>(opts: StoreOptions, run: (ctx: WalletContext) => Promise<T>): Promise<T> {
-  const ctx = await openWallet({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, logLevel: 'silent' });
-  try {
-    return await run(ctx);
-  } finally {
-    await ctx.store.close();
-  }
-}
-
-const print = (json: boolean, value: unknown, text: string): void => {
-  process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text + '\n');
-};
+import { print, withStoreOptions, withWallet, type StoreOptions } from './options.ts';
 
 export function merchantCommand(): Command {
   const merchant = new Command('merchant').description('manage merchants');

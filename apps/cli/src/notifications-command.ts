@@ -8,29 +8,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { MAX_ATTEMPTS } from '@billetera/domain';
 import { formatWireTime } from '@billetera/protocol';
 import type { NotificationStatus } from '@billetera/store';
-import {
-  MAX_LIST_LIMIT,
-  listDeliveries,
-  openWallet,
-  redeliver,
-  redeliverFailed,
-  type Delivery,
-  type WalletContext,
-} from '@billetera/wallet';
-import { parseIntStrict, withStoreOptions, type StoreOptions } from './options.ts';
-
-async function withWallet<T>(opts: StoreOptions, run: (ctx: WalletContext) => Promise<T>): Promise<T> {
-  const ctx = await openWallet({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, logLevel: 'silent' });
-  try {
-    return await run(ctx);
-  } finally {
-    await ctx.store.close();
-  }
-}
-
-const print = (json: boolean, value: unknown, text: string): void => {
-  process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text + '\n');
-};
+import { MAX_LIST_LIMIT, listDeliveries, redeliver, redeliverFailed, type Delivery } from '@billetera/wallet';
+import { parseIntStrict, print, withStoreOptions, withWallet, type StoreOptions } from './options.ts';
 
 const STATUSES: NotificationStatus[] = ['PENDING', 'DELIVERED', 'FAILED'];
 

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { openWallet, type WalletContext } from '@billetera/wallet';
 
 export interface StoreOptions {
   dataDir: string;
@@ -28,3 +29,18 @@ export function parseIntStrict(name: string, min: number, max: number) {
     return n;
   };
 }
+
+/** Opens the wallet quietly for one command and always closes it. */
+export async function withWallet<T>(opts: StoreOptions, run: (ctx: WalletContext) => Promise<T>): Promise<T> {
+  const ctx = await openWallet({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, logLevel: 'silent' });
+  try {
+    return await run(ctx);
+  } finally {
+    await ctx.store.close();
+  }
+}
+
+/** Prints a command's result: JSON with --json, a line for people otherwise. */
+export const print = (json: boolean, value: unknown, text: string): void => {
+  process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text + '\n');
+};

@@ -5,22 +5,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { runInNewContext } from 'node:vm';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../../test/browser-harness.ts';
 import { requireBrowser } from '../../../test/browser.ts';
 import { BRIDGE_REQUEST_SOURCE, BRIDGE_RESPONSE_SOURCE, JSAPI_ERROR_NO_HOST } from './bridge-protocol.ts';
 import { buildJsapiBundle } from './build.ts';
 import type { My } from './types.ts';
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** How long the page may take to report its results. */
 const PAGE_RESULT_TIMEOUT_MS = 15_000;
 
@@ -173,7 +165,7 @@ describe.skipIf(!chromiumPath)('my.js in Chromium, inside a sandboxed iframe', (
   beforeAll(async () => {
     ({ server, origin } = await startServer());
     if (chromiumPath === undefined) throw new Error('unreachable: the suite is skipped without Chromium');
-    browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
+    browser = await launchChromium(chromiumPath);
   });
 
   afterAll(async () => {
