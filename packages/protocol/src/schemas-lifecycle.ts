@@ -10,6 +10,7 @@ import {
   EnvInfoSchema,
   InquiryPaymentV1ReplySchema,
   NotificationExtensionFields,
+  PAY_REPLY_FIELDS,
   PaymentFactorSchema,
   PaymentMethodSchema,
   ResultSchema,
@@ -75,18 +76,8 @@ export const RedirectActionFormSchema = Type.Object({
 });
 
 export const PayV2ReplySchema = Type.Object({
-  result: ResultSchema,
-  paymentId: Type.Optional(Str(64)),
-  /** Same value as paymentId: the name the seed page uses. */
-  acquirementId: Type.Optional(Str(64)),
-  paymentRequestId: Type.Optional(Str(64)),
-  paymentTime: Type.Optional(Type.String()),
+  ...PAY_REPLY_FIELDS,
   redirectActionForm: Type.Optional(RedirectActionFormSchema),
-  /** Same value as redirectActionForm.redirectionUrl. */
-  checkoutUrl: Type.Optional(Str(4096)),
-  miniProgramUrl: Type.Optional(Str(4096)),
-  paymentExpiryTime: Type.Optional(Type.String()),
-  extendInfo: Type.Optional(Str(4096)),
 });
 export type PayV2Reply = Static<typeof PayV2ReplySchema>;
 

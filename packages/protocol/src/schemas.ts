@@ -76,20 +76,25 @@ export const ActionFormSchema = Type.Object({
   orderCode: Type.Optional(Str(2048)),
 });
 
-export const PayV1ReplySchema = Type.Object({
+/** The pay reply's fields in both versions; only the action form differs (v1 actionForm, v2 redirectActionForm). */
+export const PAY_REPLY_FIELDS = {
   result: ResultSchema,
   paymentId: Type.Optional(Str(64)),
   /** Same value as paymentId: the name the seed page uses. */
   acquirementId: Type.Optional(Str(64)),
   paymentRequestId: Type.Optional(Str(64)),
   paymentTime: Type.Optional(Type.String()),
-  actionForm: Type.Optional(ActionFormSchema),
-  /** Same value as actionForm.redirectionUrl. */
+  /** Same value as the action form's redirectionUrl. */
   checkoutUrl: Type.Optional(Str(4096)),
   /** Link into the host app that opens the mini program and resumes this cashier (when appId was given). */
   miniProgramUrl: Type.Optional(Str(4096)),
   paymentExpiryTime: Type.Optional(Type.String()),
   extendInfo: Type.Optional(Str(4096)),
+};
+
+export const PayV1ReplySchema = Type.Object({
+  ...PAY_REPLY_FIELDS,
+  actionForm: Type.Optional(ActionFormSchema),
 });
 export type PayV1Reply = Static<typeof PayV1ReplySchema>;
 

@@ -7,7 +7,14 @@
  *      (refused if it would go below zero), credit the merchant, journal, outbox row. Any refusal in
  *      step 3 rolls all of it back, so no debit ever happens without the status change, or twice.
  */
-import { decideConfirm, decidePin, merchantAccount, transfer, userAccount } from '@billetera/domain';
+import {
+  ORDER_EXPIRED_REASON,
+  decideConfirm,
+  decidePin,
+  merchantAccount,
+  transfer,
+  userAccount,
+} from '@billetera/domain';
 import { formatAmount, resultOf, type Result, type ResultCode } from '@billetera/protocol';
 import {
   InsufficientFundsError,
@@ -59,8 +66,18 @@ export async function confirmPayment(ctx: WalletContext, input: ConfirmInput): P
       if (!current) throw new Refusal('ORDER_NOT_EXIST');
       const decision = decideConfirm(current, now);
       if (!decision.ok) {
-        if (decision.code === 'ORDER_EXPIRED' && decision.expireNow)
-          await expirePaymentInTx(ctx, tx, current.id);
+        // Expired but still PROCESSING: fail it here, with its notification, and report it as failed so
+        // the refusal below does not try to expire it a second time.
+        if (
+          decision.code === 'ORDER_EXPIRED' &&
+          decision.expireNow &&
+          (await expirePaymentInTx(ctx, tx, current.id))
+        ) {
+          return {
+            refused: decision.code,
+            payment: { ...current, status: 'FAIL', failReason: ORDER_EXPIRED_REASON },
+          } as const;
+        }
         return { refused: decision.code, payment: current } as const;
       }
       if (!(await finishPayment(tx, current.id, { status: 'SUCCESS', userId: pin.userId, paidAt: now }))) {
