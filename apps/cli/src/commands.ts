@@ -6,9 +6,11 @@ import {
   createMerchant,
   createMiniProgram,
   createUser,
+  issueAuthCode,
   showUser,
   topUpUser,
 } from '@billetera/wallet';
+import { findMerchantByClientId, findUserByPhone } from '@billetera/store';
 import { print, withStoreOptions, withWallet, type StoreOptions } from './options.ts';
 
 export function merchantCommand(): Command {
@@ -72,14 +74,44 @@ export function userCommand(): Command {
       .description('create a wallet user with a six-digit PIN')
       .requiredOption('--phone <phone>', 'phone number, e.g. +15550000001')
       .requiredOption('--pin <pin>', 'six digits')
-      .option('--name <name>', 'display name')
+      .option('--name <name>', 'nickname (shown in the wallet; USER_NICKNAME)')
+      .option('--full-name <name>', 'full name (USER_NAME)')
+      .option('--gender <F|M>', 'gender (USER_GENDER)')
+      .option('--birth-date <YYYY-MM-DD>', 'date of birth (USER_BIRTHDAY)')
+      .option('--nationality <CC>', 'ISO 3166 alpha-2 country (USER_NATIONALITY)')
+      .option('--avatar-url <url>', 'avatar image URL (USER_AVATAR)')
       .option('--json', 'print JSON'),
-  ).action(async (o: StoreOptions & { phone: string; pin: string; name?: string; json?: boolean }) => {
-    const u = await withWallet(o, (ctx) =>
-      createUser(ctx, { phone: o.phone, pin: o.pin, displayName: o.name }),
-    );
-    print(o.json === true, { userId: u.id, phone: u.phone }, `User ${u.phone} created (${u.id})`);
-  });
+  ).action(
+    async (
+      o: StoreOptions & {
+        phone: string;
+        pin: string;
+        name?: string;
+        fullName?: string;
+        gender?: string;
+        birthDate?: string;
+        nationality?: string;
+        avatarUrl?: string;
+        json?: boolean;
+      },
+    ) => {
+      const u = await withWallet(o, (ctx) =>
+        createUser(ctx, {
+          phone: o.phone,
+          pin: o.pin,
+          displayName: o.name,
+          profile: {
+            fullName: o.fullName ?? null,
+            gender: (o.gender as 'F' | 'M' | undefined) ?? null,
+            birthDate: o.birthDate ?? null,
+            nationality: o.nationality ?? null,
+            avatarUrl: o.avatarUrl ?? null,
+          },
+        }),
+      );
+      print(o.json === true, { userId: u.id, phone: u.phone }, `User ${u.phone} created (${u.id})`);
+    },
+  );
   withStoreOptions(
     user
       .command('topup')
@@ -148,6 +180,47 @@ export function sandboxCommand(): Command {
       `Paid ${formatAmount(p.amount, p.currency)} to ${outcome.merchant.name} (${p.id})`,
     );
   });
+  withStoreOptions(
+    sandbox
+      .command('auth-code')
+      .description(
+        'issue an authCode as my.getAuthCode would, with the user’s consent given: for tests without a browser',
+      )
+      .requiredOption('--phone <phone>', 'phone number of the consenting user')
+      .requiredOption('--client-id <clientId>', 'the merchant that will redeem the code with applyToken')
+      .option('--app-id <appId>', 'the mini program asking (its features limit the scopes)')
+      .option(
+        '--scopes <list>',
+        'comma-separated scopes, e.g. auth_base or USER_ID,USER_NICKNAME',
+        'auth_base',
+      )
+      .option('--json', 'print JSON'),
+  ).action(
+    async (
+      o: StoreOptions & { phone: string; clientId: string; appId?: string; scopes: string; json?: boolean },
+    ) => {
+      const scopes = o.scopes
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+      const issued = await withWallet(o, async (ctx) => {
+        const user = await findUserByPhone(ctx.store.db, o.phone);
+        if (!user) throw new Error(`no user with phone ${o.phone}`);
+        const merchant = await findMerchantByClientId(ctx.store.db, o.clientId);
+        if (!merchant) throw new Error(`no merchant with Client-Id ${o.clientId}`);
+        return issueAuthCode(ctx, { userId: user.id, merchantId: merchant.id, appId: o.appId, scopes });
+      });
+      print(
+        o.json === true,
+        {
+          authCode: issued.authCode,
+          scopes: issued.scopes,
+          expiresAt: new Date(issued.expiresAt).toISOString(),
+        },
+        `authCode ${issued.authCode} (scopes ${issued.scopes.join(', ')}; redeem with applyToken before ${new Date(issued.expiresAt).toISOString()})`,
+      );
+    },
+  );
   return sandbox;
 }
 
@@ -180,6 +253,10 @@ export function miniProgramCommand(): Command {
       .requiredOption('--name <name>', 'name shown in the host app')
       .option('--description <text>', 'one line shown under the name')
       .requiredOption('--entry-url <url>', "URL of the mini program's index page")
+      .option(
+        '--feature <feature...>',
+        'features to add besides PAYMENT (on by default), active at once: USER_INFO',
+      )
       .option('--json', 'print JSON'),
   ).action(
     async (
@@ -188,6 +265,7 @@ export function miniProgramCommand(): Command {
         name: string;
         description?: string;
         entryUrl: string;
+        feature?: string[];
         json?: boolean;
       },
     ) => {
@@ -197,6 +275,7 @@ export function miniProgramCommand(): Command {
           name: o.name,
           description: o.description,
           entryUrl: o.entryUrl,
+          features: o.feature?.map((f) => f.toUpperCase()),
         }),
       );
       print(

@@ -12,6 +12,7 @@ import {
   createMiniProgram,
   createUser,
   moveMiniProgram,
+  setMiniProgramFeature,
   topUpUser,
   type WalletContext,
 } from '@billetera/wallet';
@@ -20,6 +21,7 @@ export interface DemoUser {
   phone: string;
   pin: string;
   name: string;
+  profile: { fullName: string; gender: 'F' | 'M'; birthDate: string; nationality: string };
   topUps: { currency: string; amountMinor: bigint }[];
 }
 
@@ -27,7 +29,8 @@ export const DEMO_USERS: DemoUser[] = [
   {
     phone: '+15550000001',
     pin: '123456',
-    name: 'Ana Demo',
+    name: 'Ana',
+    profile: { fullName: 'Ana Demo García', gender: 'F', birthDate: '1990-04-12', nationality: 'ES' },
     topUps: [
       { currency: 'USD', amountMinor: 100_000n },
       { currency: 'JPY', amountMinor: 100_000n },
@@ -36,7 +39,8 @@ export const DEMO_USERS: DemoUser[] = [
   {
     phone: '+15550000002',
     pin: '654321',
-    name: 'Bruno Demo',
+    name: 'Bruno',
+    profile: { fullName: 'Bruno Demo Silva', gender: 'M', birthDate: '1985-09-30', nationality: 'MX' },
     topUps: [{ currency: 'USD', amountMinor: 500n }],
   },
 ];
@@ -62,7 +66,7 @@ export async function seedDemo(
   const merchant = await ensureDemoMerchant(ctx, dir);
   for (const u of DEMO_USERS) {
     if (await findUserByPhone(ctx.store.db, u.phone)) continue;
-    await createUser(ctx, { phone: u.phone, pin: u.pin, displayName: u.name });
+    await createUser(ctx, { phone: u.phone, pin: u.pin, displayName: u.name, profile: u.profile });
     for (const t of u.topUps)
       await topUpUser(ctx, { phone: u.phone, amountMinor: t.amountMinor, currency: t.currency });
   }
@@ -119,6 +123,8 @@ export async function ensureDemoMiniProgram(
     const { appId } = JSON.parse(readFileSync(file, 'utf8')) as { appId: string };
     if (await findMiniProgram(ctx.store.db, appId)) {
       await moveMiniProgram(ctx, appId, entryUrl);
+      // A data dir from before user authorization: the demo greets its users, so it needs the feature.
+      await setMiniProgramFeature(ctx, appId, 'USER_INFO', 'ACTIVE');
       return appId;
     }
   }
@@ -126,6 +132,7 @@ export async function ensureDemoMiniProgram(
     clientId: merchant.clientId,
     ...DEMO_MINI_PROGRAM,
     entryUrl,
+    features: ['USER_INFO'],
   });
   writeFileSync(file, JSON.stringify({ appId: created.appId }, null, 2) + '\n');
   return created.appId;

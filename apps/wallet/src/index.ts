@@ -20,3 +20,4 @@ export * from './services/refund-payment.ts';
 export * from './services/inquire-refund.ts';
 export * from './services/notification-admin.ts';
 export * from './http/api-docs-page.ts';
+export * from './services/authorization.ts';

@@ -4,3 +4,4 @@ export * from './payment.ts';
 export * from './pin.ts';
 export * from './notification.ts';
 export * from './refund.ts';
+export * from './features.ts';

@@ -8,3 +8,5 @@ export * from './paths.ts';
 export * from './schemas-lifecycle.ts';
 export * from './operations.ts';
 export * from './openapi-document.ts';
+export * from './schemas-authorization.ts';
+export * from './scopes.ts';

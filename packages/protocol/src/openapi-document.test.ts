@@ -4,7 +4,13 @@
  * well-formed OpenAPI 3.1 document (every $ref resolves, every operation has its headers and codes).
  */
 import { describe, expect, it } from 'vitest';
-import { NOTIFICATIONS, OPERATIONS, OPERATION_CODES, type OperationName } from './operations.ts';
+import {
+  NOTIFICATIONS,
+  OPERATIONS,
+  OPERATION_CODES,
+  type OperationName,
+  type OperationSpec,
+} from './operations.ts';
 import { WORKED_EXAMPLE, buildOpenApiDocument, resultCodesOf } from './openapi-document.ts';
 import { PATHS } from './paths.ts';
 import { API_RESULT_CODES, RESULT_CODES, type ResultCode } from './result-codes.ts';
@@ -14,6 +20,9 @@ const REFERENCE_LISTS: Record<string, OperationName> = {
   'v1/payments/inquiryPayment': 'inquiryPayment',
   'v1/payments/cancel': 'cancel',
   'v1/payments/refund': 'refund',
+  'v1/authorizations/applyToken': 'applyToken',
+  'v1/authorizations/cancelToken': 'cancelToken',
+  'v1/users/inquiryUserInfo': 'inquiryUserInfo',
 };
 
 describe('operation catalogue', () => {
@@ -25,7 +34,7 @@ describe('operation catalogue', () => {
     expect(paths).toEqual(expected);
     for (const name of Object.keys(OPERATION_CODES)) {
       const versions = Object.values(OPERATIONS)
-        .filter((o) => o.name === name)
+        .filter((o: OperationSpec) => o.name === name && o.aliasOf === undefined)
         .map((o) => o.version)
         .sort();
       expect(versions, name).toEqual(['v1', 'v2']);
@@ -51,7 +60,15 @@ describe('operation catalogue', () => {
   it('answers success as the reference says: A for pay, S for the others', () => {
     expect(OPERATION_CODES.pay.ACCEPT?.produced).toBe(true);
     expect(OPERATION_CODES.pay.SUCCESS?.produced).toBe(false);
-    for (const name of ['inquiryPayment', 'cancel', 'refund', 'inquiryRefund'] as const)
+    for (const name of [
+      'inquiryPayment',
+      'cancel',
+      'refund',
+      'inquiryRefund',
+      'applyToken',
+      'cancelToken',
+      'inquiryUserInfo',
+    ] as const)
       expect(OPERATION_CODES[name].SUCCESS?.produced, name).toBe(true);
   });
 });

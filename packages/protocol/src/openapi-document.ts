@@ -15,6 +15,7 @@ import {
   OPERATION_CODES,
   type CodeUse,
   type NamedSchema,
+  type OperationName,
   type OperationSpec,
 } from './operations.ts';
 import { PATHS } from './paths.ts';
@@ -183,12 +184,24 @@ const REPLY_HEADERS = {
   },
 };
 
+function tagOf(name: OperationName): string {
+  if (name === 'refund' || name === 'inquiryRefund') return 'refunds';
+  if (name === 'applyToken' || name === 'cancelToken' || name === 'inquiryUserInfo') return 'authorization';
+  return 'payments';
+}
+
+/** `/api/open/v2/customers/user/inquiryUserInfo` -> `CustomersUser`: keeps an alias's operationId unique. */
+function aliasSuffix(path: string): string {
+  const parts = path.split('/').slice(4, -1);
+  return parts.map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('');
+}
+
 function operationObject(spec: OperationSpec): JsonObject {
   const codes = resultCodesOf(spec.name);
   return {
-    operationId: `${spec.name}${spec.version.toUpperCase()}`,
+    operationId: `${spec.name}${spec.version.toUpperCase()}${spec.aliasOf ? `At${aliasSuffix(spec.path)}` : ''}`,
     summary: spec.summary,
-    tags: [spec.name === 'refund' || spec.name === 'inquiryRefund' ? 'refunds' : 'payments'],
+    tags: [tagOf(spec.name)],
     parameters: SIGNED_HEADERS.map((h) => ({ $ref: `#/components/parameters/${h.name}` })),
     requestBody: { required: true, content: { 'application/json': { schema: ref(spec.request.name) } } },
     responses: {
@@ -253,6 +266,10 @@ export function buildOpenApiDocument(options: { serverUrl?: string } = {}): Open
     tags: [
       { name: 'payments', description: 'pay, inquiryPayment, cancel' },
       { name: 'refunds', description: 'refund, inquiryRefund, notifyRefund' },
+      {
+        name: 'authorization',
+        description: 'applyToken, cancelToken, inquiryUserInfo (after my.getAuthCode)',
+      },
     ],
     security: [{ BilleteraSignature: [] }],
     paths,

@@ -31,9 +31,31 @@ import {
   RefundV1RequestSchema,
   RefundV2RequestSchema,
 } from './schemas-lifecycle.ts';
+import {
+  ApplyTokenReplySchema,
+  ApplyTokenRequestSchema,
+  CancelTokenReplySchema,
+  CancelTokenRequestSchema,
+  InquiryUserInfoReplySchema,
+  InquiryUserInfoRequestSchema,
+} from './schemas-authorization.ts';
 
 export type ApiVersion = 'v1' | 'v2';
-export type OperationName = 'pay' | 'inquiryPayment' | 'cancel' | 'refund' | 'inquiryRefund';
+export type PaymentOperationName = 'pay' | 'inquiryPayment' | 'cancel' | 'refund' | 'inquiryRefund';
+export type AuthorizationOperationName = 'applyToken' | 'cancelToken' | 'inquiryUserInfo';
+export type OperationName = PaymentOperationName | AuthorizationOperationName;
+export const PAYMENT_OPERATIONS: readonly PaymentOperationName[] = [
+  'pay',
+  'inquiryPayment',
+  'cancel',
+  'refund',
+  'inquiryRefund',
+];
+export const AUTHORIZATION_OPERATIONS: readonly AuthorizationOperationName[] = [
+  'applyToken',
+  'cancelToken',
+  'inquiryUserInfo',
+];
 
 export interface NamedSchema {
   name: string;
@@ -47,6 +69,8 @@ export interface OperationSpec {
   summary: string;
   request: NamedSchema;
   reply: NamedSchema;
+  /** Set on another wallet's name for an operation: the canonical path it is an alias of. */
+  aliasOf?: string;
 }
 
 const OPERATION_SUMMARIES: Record<OperationName, string> = {
@@ -56,6 +80,10 @@ const OPERATION_SUMMARIES: Record<OperationName, string> = {
   refund:
     'Refund part or all of a SUCCESS payment, once or several times, idempotent by refundRequestId. Settles synchronously.',
   inquiryRefund: 'Read a refund by refundId (wins) or refundRequestId.',
+  applyToken:
+    'Exchange an authCode from my.getAuthCode (AUTHORIZATION_CODE) or a refresh token (REFRESH_TOKEN, rotated) for an access token and the customerId.',
+  cancelToken: 'Revoke an access token and the refresh token issued with it.',
+  inquiryUserInfo: 'Read the user behind an access token, limited to the scopes they granted.',
 };
 
 const op = (
@@ -64,7 +92,29 @@ const op = (
   name: OperationName,
   request: NamedSchema,
   reply: NamedSchema,
-): OperationSpec => ({ path, version, name, summary: OPERATION_SUMMARIES[name], request, reply });
+  aliasOf?: string,
+): OperationSpec => ({
+  path,
+  version,
+  name,
+  summary: OPERATION_SUMMARIES[name] + (aliasOf ? ` The same operation as ${aliasOf}.` : ''),
+  request,
+  reply,
+  ...(aliasOf ? { aliasOf } : {}),
+});
+
+const APPLY_TOKEN = {
+  request: { name: 'ApplyTokenRequest', schema: ApplyTokenRequestSchema },
+  reply: { name: 'ApplyTokenReply', schema: ApplyTokenReplySchema },
+};
+const CANCEL_TOKEN = {
+  request: { name: 'CancelTokenRequest', schema: CancelTokenRequestSchema },
+  reply: { name: 'CancelTokenReply', schema: CancelTokenReplySchema },
+};
+const INQUIRY_USER_INFO = {
+  request: { name: 'InquiryUserInfoRequest', schema: InquiryUserInfoRequestSchema },
+  reply: { name: 'InquiryUserInfoReply', schema: InquiryUserInfoReplySchema },
+};
 
 /** Every signed OpenAPI operation, by path. v1 and v2 run the same use case; only the wire shape differs. */
 export const OPERATIONS = {
@@ -138,6 +188,52 @@ export const OPERATIONS = {
     { name: 'InquiryRefundV2Request', schema: InquiryRefundV2RequestSchema },
     { name: 'InquiryRefundReply', schema: InquiryRefundReplySchema },
   ),
+  [PATHS.applyTokenV1]: op(PATHS.applyTokenV1, 'v1', 'applyToken', APPLY_TOKEN.request, APPLY_TOKEN.reply),
+  [PATHS.cancelTokenV1]: op(
+    PATHS.cancelTokenV1,
+    'v1',
+    'cancelToken',
+    CANCEL_TOKEN.request,
+    CANCEL_TOKEN.reply,
+  ),
+  [PATHS.inquiryUserInfoV1]: op(
+    PATHS.inquiryUserInfoV1,
+    'v1',
+    'inquiryUserInfo',
+    INQUIRY_USER_INFO.request,
+    INQUIRY_USER_INFO.reply,
+  ),
+  [PATHS.applyTokenV2]: op(PATHS.applyTokenV2, 'v2', 'applyToken', APPLY_TOKEN.request, APPLY_TOKEN.reply),
+  [PATHS.cancelTokenV2]: op(
+    PATHS.cancelTokenV2,
+    'v2',
+    'cancelToken',
+    CANCEL_TOKEN.request,
+    CANCEL_TOKEN.reply,
+  ),
+  [PATHS.inquiryUserInfoV2]: op(
+    PATHS.inquiryUserInfoV2,
+    'v2',
+    'inquiryUserInfo',
+    INQUIRY_USER_INFO.request,
+    INQUIRY_USER_INFO.reply,
+  ),
+  [PATHS.inquiryUserInfoByAccessTokenV1]: op(
+    PATHS.inquiryUserInfoByAccessTokenV1,
+    'v1',
+    'inquiryUserInfo',
+    INQUIRY_USER_INFO.request,
+    INQUIRY_USER_INFO.reply,
+    PATHS.inquiryUserInfoV1,
+  ),
+  [PATHS.inquiryUserInfoCustomersV2]: op(
+    PATHS.inquiryUserInfoCustomersV2,
+    'v2',
+    'inquiryUserInfo',
+    INQUIRY_USER_INFO.request,
+    INQUIRY_USER_INFO.reply,
+    PATHS.inquiryUserInfoV2,
+  ),
 } as const satisfies Record<string, OperationSpec>;
 
 export type OperationPath = keyof typeof OPERATIONS;
@@ -192,6 +288,9 @@ const COMMON: Partial<Record<ResultCode, CodeUse>> = {
 
 const NOT_VERIFIED = yes(
   'the merchant’s business licence is not verified or its website check has not passed, or it is frozen',
+);
+const AUTH_NOT_VERIFIED = yes(
+  'the merchant is not verified or is frozen (the authorization APIs’ name for PARTNER_STATUS_ABNORMAL)',
 );
 const PARTNER_ID = 'v1 only: partnerId is given and is not the caller’s';
 
@@ -279,5 +378,58 @@ export const OPERATION_CODES: Record<OperationName, Partial<Record<ResultCode, C
     SUCCESS: yes('the refund was found: read refundStatus'),
     ORDER_NOT_EXIST: yes('no such refund, or another merchant’s (the replies are identical)'),
     ACCESS_DENIED: yes(PARTNER_ID),
+  },
+  applyToken: {
+    ...COMMON,
+    SUCCESS: yes('tokens issued: accessToken (1 h), refreshToken (30 days, single use) and customerId'),
+    PARAM_ILLEGAL: yes(
+      'as for every API; also authCode missing for AUTHORIZATION_CODE or refreshToken missing for REFRESH_TOKEN',
+    ),
+    AUTH_CLIENT_UNSUPPORTED_GRANT_TYPE: yes('grantType is neither AUTHORIZATION_CODE nor REFRESH_TOKEN'),
+    INVALID_AUTH_CLIENT_STATUS: AUTH_NOT_VERIFIED,
+    INVALID_AUTH_CLIENT: no('applyToken has no authClientId: the caller is its Client-Id'),
+    INVALID_CODE: yes(
+      'no such authCode, another merchant’s (the replies are identical), or the user revoked the access',
+    ),
+    USED_CODE: yes(
+      'the authCode was redeemed before; the tokens issued for it are revoked (a code seen twice may be stolen)',
+    ),
+    EXPIRED_CODE: yes('the authCode is more than 5 minutes old'),
+    REFERENCE_CLIENT_ID_NOT_MATCH: yes(
+      'referenceClientId is given and is not the mini program (appId) the code or token was issued in',
+    ),
+    INVALID_REFRESH_TOKEN: yes(
+      'no such refresh token, another merchant’s, cancelled with cancelToken, or revoked by the user',
+    ),
+    USED_REFRESH_TOKEN: yes(
+      'the refresh token was used before; every token of that authorization is revoked (reuse detection)',
+    ),
+    EXPIRED_REFRESH_TOKEN: yes('the refresh token is more than 30 days old'),
+    ACCESS_DENIED: yes('the mini program the code was issued in no longer has the User information feature'),
+  },
+  cancelToken: {
+    ...COMMON,
+    SUCCESS: yes(
+      'the access token and every token issued with it (its refresh token) are revoked; cancelling again, or cancelling an expired token, also answers S',
+    ),
+    INVALID_AUTH_CLIENT_STATUS: AUTH_NOT_VERIFIED,
+    INVALID_ACCESS_TOKEN: yes('no such access token, or another merchant’s'),
+    ACCESS_DENIED: no(
+      'giving access up is always allowed, also after the mini program lost its User information feature',
+    ),
+    EXPIRED_ACCESS_TOKEN: no(
+      'an expired access token is still cancelled (its refresh token stops working), which is what the caller wants',
+    ),
+  },
+  inquiryUserInfo: {
+    ...COMMON,
+    SUCCESS: yes('userInfo holds userId (the customerId), status, and the fields the granted scopes release'),
+    INVALID_AUTH_CLIENT: yes('authClientId is given and is not the Client-Id of the request'),
+    INVALID_AUTH_CLIENT_STATUS: AUTH_NOT_VERIFIED,
+    INVALID_ACCESS_TOKEN: yes(
+      'no such access token, another merchant’s, cancelled, revoked by the user, or a refresh token',
+    ),
+    EXPIRED_ACCESS_TOKEN: yes('the access token is more than 1 hour old: renew it with applyToken'),
+    ACCESS_DENIED: yes('the mini program the token was issued in no longer has the User information feature'),
   },
 };

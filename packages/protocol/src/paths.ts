@@ -11,6 +11,15 @@ export const PATHS = {
   cancelV2: '/api/open/v2/payments/cancel',
   refundV2: '/api/open/v2/payments/refund',
   inquiryRefundV2: '/api/open/v2/payments/inquiryRefund',
+  applyTokenV1: '/api/open/v1/authorizations/applyToken',
+  cancelTokenV1: '/api/open/v1/authorizations/cancelToken',
+  inquiryUserInfoV1: '/api/open/v1/users/inquiryUserInfo',
+  applyTokenV2: '/api/open/v2/authorizations/applyToken',
+  cancelTokenV2: '/api/open/v2/authorizations/cancelToken',
+  inquiryUserInfoV2: '/api/open/v2/users/inquiryUserInfo',
+  /** Other wallets' names for inquiryUserInfo (reference §14): the same operation. */
+  inquiryUserInfoByAccessTokenV1: '/api/open/v1/customers/user/inquiryUserInfoByAccessToken',
+  inquiryUserInfoCustomersV2: '/api/open/v2/customers/user/inquiryUserInfo',
   walletKeys: '/api/open/keys',
   /** The OpenAPI 3.1 document of all of the above, generated from the schemas. */
   openApiDocument: '/api/open/openapi.json',

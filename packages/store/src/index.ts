@@ -10,3 +10,4 @@ export * from './mini-programs.ts';
 export * from './sessions.ts';
 export * from './history.ts';
 export * from './refunds.ts';
+export * from './authorizations.ts';

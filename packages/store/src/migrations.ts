@@ -247,4 +247,81 @@ export const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '0004_user_authorization': {
+    async up(db: Kysely<unknown>) {
+      // The profile OpenUserInfo can release, scope by scope (display_name is the nickname).
+      for (const column of ['full_name', 'avatar_url', 'gender', 'birth_date', 'nationality']) {
+        await db.schema.alterTable('users').addColumn(column, 'text').execute();
+      }
+
+      // Features gate what a mini program may do (decisions.md "Platform"). PAYMENT is on by default;
+      // USER_INFO while PENDING allows only the silent scopes, once ACTIVE every supported scope.
+      await db.schema
+        .createTable('mini_program_features')
+        .addColumn('app_id', 'text', (c) => c.notNull().references('mini_programs.app_id'))
+        .addColumn('feature', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('mini_program_features_pk', ['app_id', 'feature'])
+        .execute();
+      await sql`INSERT INTO mini_program_features (app_id, feature, status, created_at, updated_at)
+                SELECT app_id, 'PAYMENT', 'ACTIVE', created_at, created_at FROM mini_programs`.execute(db);
+
+      // The user as each merchant sees them: a random pseudonym, never the wallet's own user id.
+      await db.schema
+        .createTable('customer_ids')
+        .addColumn('merchant_id', 'text', (c) => c.notNull().references('merchants.id'))
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('customer_id', 'text', (c) => c.notNull().unique())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('customer_ids_pk', ['merchant_id', 'user_id'])
+        .execute();
+
+      // What a user has let a mini program (or a merchant, app_id '') learn: the union of the scopes of
+      // every consent. Revoking it stops every token issued under it.
+      await db.schema
+        .createTable('user_grants')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('merchant_id', 'text', (c) => c.notNull().references('merchants.id'))
+        .addColumn('app_id', 'text', (c) => c.notNull())
+        .addColumn('scopes', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .addUniqueConstraint('user_grants_subject', ['user_id', 'merchant_id', 'app_id'])
+        .execute();
+
+      // Codes and tokens are stored as SHA-256 hashes only: a leaked table grants nothing.
+      await db.schema
+        .createTable('auth_codes')
+        .addColumn('code_hash', 'text', (c) => c.primaryKey())
+        .addColumn('grant_id', 'text', (c) => c.notNull().references('user_grants.id'))
+        .addColumn('scopes', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('used_at', 'bigint')
+        .addColumn('family_id', 'text')
+        .execute();
+
+      // A family is every token descending from one redeemed code: refresh rotation adds to it, and
+      // cancelToken, a reused refresh token or a reused code revoke all of it.
+      await db.schema
+        .createTable('auth_tokens')
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('family_id', 'text', (c) => c.notNull())
+        .addColumn('grant_id', 'text', (c) => c.notNull().references('user_grants.id'))
+        .addColumn('scopes', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('used_at', 'bigint')
+        .addColumn('revoked_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('auth_tokens_family').on('auth_tokens').column('family_id').execute();
+      await db.schema.createIndex('auth_tokens_grant').on('auth_tokens').column('grant_id').execute();
+      await db.schema.createIndex('auth_codes_grant').on('auth_codes').column('grant_id').execute();
+    },
+  },
 };

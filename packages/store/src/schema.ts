@@ -34,6 +34,14 @@ export interface UsersTable {
   status: string;
   display_name: string | null;
   created_at: bigint;
+  full_name: string | null;
+  avatar_url: string | null;
+  /** F or M. */
+  gender: string | null;
+  /** YYYY-MM-DD. */
+  birth_date: string | null;
+  /** ISO 3166 alpha-2. */
+  nationality: string | null;
 }
 
 export interface AccountsTable {
@@ -166,6 +174,59 @@ export interface RefundsTable {
   fail_reason: string | null;
 }
 
+export interface MiniProgramFeaturesTable {
+  app_id: string;
+  /** PAYMENT | USER_INFO */
+  feature: string;
+  /** ACTIVE | PENDING | REJECTED */
+  status: string;
+  created_at: bigint;
+  updated_at: bigint;
+}
+
+export interface CustomerIdsTable {
+  merchant_id: string;
+  user_id: string;
+  customer_id: string;
+  created_at: bigint;
+}
+
+export interface UserGrantsTable {
+  id: string;
+  user_id: string;
+  merchant_id: string;
+  /** '' for a grant to the merchant itself (no mini program). */
+  app_id: string;
+  /** Space-separated scopes. */
+  scopes: string;
+  created_at: bigint;
+  updated_at: bigint;
+  revoked_at: bigint | null;
+}
+
+export interface AuthCodesTable {
+  code_hash: string;
+  grant_id: string;
+  scopes: string;
+  created_at: bigint;
+  expires_at: bigint;
+  used_at: bigint | null;
+  family_id: string | null;
+}
+
+export interface AuthTokensTable {
+  token_hash: string;
+  /** ACCESS | REFRESH */
+  kind: string;
+  family_id: string;
+  grant_id: string;
+  scopes: string;
+  created_at: bigint;
+  expires_at: bigint;
+  used_at: bigint | null;
+  revoked_at: bigint | null;
+}
+
 export interface Database {
   merchants: MerchantsTable;
   merchant_keys: MerchantKeysTable;
@@ -179,4 +240,9 @@ export interface Database {
   mini_programs: MiniProgramsTable;
   sessions: SessionsTable;
   refunds: RefundsTable;
+  mini_program_features: MiniProgramFeaturesTable;
+  customer_ids: CustomerIdsTable;
+  user_grants: UserGrantsTable;
+  auth_codes: AuthCodesTable;
+  auth_tokens: AuthTokensTable;
 }

@@ -47,6 +47,7 @@ import {
   insertPaymentIfAbsent,
   insertUser,
   nextDueAt,
+  EMPTY_PROFILE,
   openStore,
   postEntry,
   recordAttempt,
@@ -130,6 +131,7 @@ export function storeContract(create: () => Promise<BackendEnv>): void {
       pinLockedUntil: null,
       status: 'ACTIVE' as const,
       displayName: null,
+      profile: EMPTY_PROFILE,
       createdAt: 1,
     };
     await insertUser(store.db, user);

@@ -12,7 +12,27 @@ export interface User {
   status: 'ACTIVE' | 'FROZEN';
   displayName: string | null;
   createdAt: number;
+  /** The profile OpenUserInfo can release; every field may be unknown. */
+  profile: UserProfile;
 }
+
+export interface UserProfile {
+  fullName: string | null;
+  avatarUrl: string | null;
+  gender: 'F' | 'M' | null;
+  /** YYYY-MM-DD */
+  birthDate: string | null;
+  /** ISO 3166 alpha-2 */
+  nationality: string | null;
+}
+
+export const EMPTY_PROFILE: UserProfile = {
+  fullName: null,
+  avatarUrl: null,
+  gender: null,
+  birthDate: null,
+  nationality: null,
+};
 
 const toUser = (r: Selectable<UsersTable>): User => ({
   id: r.id,
@@ -23,6 +43,13 @@ const toUser = (r: Selectable<UsersTable>): User => ({
   status: r.status as User['status'],
   displayName: r.display_name,
   createdAt: Number(r.created_at),
+  profile: {
+    fullName: r.full_name,
+    avatarUrl: r.avatar_url,
+    gender: r.gender === 'F' || r.gender === 'M' ? r.gender : null,
+    birthDate: r.birth_date,
+    nationality: r.nationality,
+  },
 });
 
 export async function insertUser(tx: Tx, u: User): Promise<void> {
@@ -37,6 +64,11 @@ export async function insertUser(tx: Tx, u: User): Promise<void> {
       status: u.status,
       display_name: u.displayName,
       created_at: BigInt(u.createdAt),
+      full_name: u.profile.fullName,
+      avatar_url: u.profile.avatarUrl,
+      gender: u.profile.gender,
+      birth_date: u.profile.birthDate,
+      nationality: u.profile.nationality,
     })
     .execute();
 }

@@ -25,10 +25,14 @@ import {
   type RefundV1Request,
   type RefundV2Request,
   type Result,
+  type ApplyTokenRequest,
+  type CancelTokenRequest,
+  type InquiryUserInfoRequest,
 } from '@billetera/protocol';
 import { signMessage } from '@billetera/protocol/signing';
 import type { Merchant } from '@billetera/store';
 import type { WalletContext } from '../context.ts';
+import { applyToken, cancelToken, inquireUserInfo } from '../services/authorization.ts';
 import { cancelPayment } from '../services/cancel-payment.ts';
 import { createPayment, createPaymentV2 } from '../services/create-payment.ts';
 import { inquirePayment } from '../services/inquire-payment.ts';
@@ -68,6 +72,34 @@ const HANDLERS: Record<OperationPath, Handler> = {
   }),
   '/api/open/v2/payments/inquiryRefund': async (ctx, m, body: InquiryRefundV2Request) => ({
     reply: await inquireRefund(ctx, m, v2(body)),
+  }),
+  '/api/open/v1/authorizations/applyToken': async (ctx, m, body: ApplyTokenRequest) => ({
+    reply: await applyToken(ctx, m, body),
+  }),
+  '/api/open/v2/authorizations/applyToken': async (ctx, m, body: ApplyTokenRequest) => ({
+    reply: await applyToken(ctx, m, body),
+  }),
+  '/api/open/v1/authorizations/cancelToken': async (ctx, m, body: CancelTokenRequest) => ({
+    reply: await cancelToken(ctx, m, body),
+  }),
+  '/api/open/v2/authorizations/cancelToken': async (ctx, m, body: CancelTokenRequest) => ({
+    reply: await cancelToken(ctx, m, body),
+  }),
+  '/api/open/v1/users/inquiryUserInfo': async (ctx, m, body: InquiryUserInfoRequest) => ({
+    reply: await inquireUserInfo(ctx, m, body, 'v1'),
+  }),
+  '/api/open/v1/customers/user/inquiryUserInfoByAccessToken': async (
+    ctx,
+    m,
+    body: InquiryUserInfoRequest,
+  ) => ({
+    reply: await inquireUserInfo(ctx, m, body, 'v1'),
+  }),
+  '/api/open/v2/users/inquiryUserInfo': async (ctx, m, body: InquiryUserInfoRequest) => ({
+    reply: await inquireUserInfo(ctx, m, body, 'v2'),
+  }),
+  '/api/open/v2/customers/user/inquiryUserInfo': async (ctx, m, body: InquiryUserInfoRequest) => ({
+    reply: await inquireUserInfo(ctx, m, body, 'v2'),
   }),
 };
 

@@ -3,11 +3,14 @@
  * publish) arrives, a mini program is registered with the URL its index page is served at, published.
  */
 import { randomInt } from 'node:crypto';
+import { DEFAULT_FEATURES, isFeature, type Feature } from '@billetera/domain';
 import {
+  setFeature,
   findMerchantByClientId,
   findMiniProgram,
   insertMiniProgram,
   updateMiniProgramEntry,
+  type FeatureStatus,
   type MiniProgram,
 } from '@billetera/store';
 import type { WalletContext } from '../context.ts';
@@ -23,8 +26,18 @@ function newAppId(): string {
 
 export async function createMiniProgram(
   ctx: WalletContext,
-  input: { clientId: string; name: string; description?: string | undefined; entryUrl: string },
+  input: {
+    clientId: string;
+    name: string;
+    description?: string | undefined;
+    entryUrl: string;
+    /** Added on top of the default ones (PAYMENT), ACTIVE at once: an operator's command. */
+    features?: readonly string[] | undefined;
+  },
 ): Promise<MiniProgram> {
+  const extra = input.features ?? [];
+  const unknown = extra.filter((f) => !isFeature(f));
+  if (unknown.length > 0) throw new UserInputError(`unknown feature ${unknown.join(', ')}`);
   if (!input.name.trim()) throw new UserInputError('the mini program name must not be empty');
   if (!isHttpUrl(input.entryUrl)) throw new UserInputError('the entry URL must be an absolute http(s) URL');
   const merchant = await findMerchantByClientId(ctx.store.db, input.clientId);
@@ -39,7 +52,11 @@ export async function createMiniProgram(
     status: 'PUBLISHED',
     createdAt: ctx.clock.now(),
   };
-  await insertMiniProgram(ctx.store.db, mini);
+  await ctx.store.transaction(async (tx) => {
+    await insertMiniProgram(tx, mini);
+    for (const feature of new Set<Feature>([...DEFAULT_FEATURES, ...(extra as Feature[])]))
+      await setFeature(tx, mini.appId, feature, 'ACTIVE', mini.createdAt);
+  });
   return mini;
 }
 
@@ -48,4 +65,16 @@ export async function moveMiniProgram(ctx: WalletContext, appId: string, entryUr
   if (!isHttpUrl(entryUrl)) throw new UserInputError('the entry URL must be an absolute http(s) URL');
   if (!(await findMiniProgram(ctx.store.db, appId))) throw new UserInputError(`no mini program ${appId}`);
   await updateMiniProgramEntry(ctx.store.db, appId, entryUrl);
+}
+
+/** Sets a feature's status on a mini program (an operator's decision; the workspace builds on it). */
+export async function setMiniProgramFeature(
+  ctx: WalletContext,
+  appId: string,
+  feature: string,
+  status: FeatureStatus,
+): Promise<void> {
+  if (!isFeature(feature)) throw new UserInputError(`unknown feature ${feature}`);
+  if (!(await findMiniProgram(ctx.store.db, appId))) throw new UserInputError(`no mini program ${appId}`);
+  await setFeature(ctx.store.db, appId, feature, status, ctx.clock.now());
 }

@@ -5,8 +5,10 @@ import {
   findUserByPhone,
   insertUser,
   postEntry,
+  EMPTY_PROFILE,
   type Balance,
   type User,
+  type UserProfile,
 } from '@billetera/store';
 import type { WalletContext } from '../context.ts';
 import { hashPin } from '../pin-hash.ts';
@@ -18,11 +20,19 @@ export class UserInputError extends Error {}
 
 export async function createUser(
   ctx: WalletContext,
-  input: { phone: string; pin: string; displayName?: string | undefined },
+  input: {
+    phone: string;
+    pin: string;
+    displayName?: string | undefined;
+    profile?: Partial<UserProfile> | undefined;
+  },
 ): Promise<User> {
   if (!PHONE_PATTERN.test(input.phone))
     throw new UserInputError('the phone number must be 6 to 20 digits, optionally after a +');
   if (!PIN_PATTERN.test(input.pin)) throw new UserInputError('the PIN must be exactly six digits');
+  const profile = checkProfile({ ...EMPTY_PROFILE, ...input.profile });
+  if (input.displayName !== undefined && !/^[^\p{C}]{1,64}$/u.test(input.displayName))
+    throw new UserInputError('the nickname must be 1 to 64 printable characters');
   const id = ctx.ids.next('usr');
   const user: User = {
     id,
@@ -33,6 +43,7 @@ export async function createUser(
     status: 'ACTIVE',
     displayName: input.displayName ?? null,
     createdAt: ctx.clock.now(),
+    profile,
   };
   await ctx.store.transaction(async (tx) => {
     if (await findUserByPhone(tx, input.phone))
@@ -40,6 +51,26 @@ export async function createUser(
     await insertUser(tx, user);
   });
   return user;
+}
+
+function checkProfile(p: UserProfile): UserProfile {
+  if (p.fullName !== null && !/^[^\p{C}]{1,128}$/u.test(p.fullName))
+    throw new UserInputError('the full name must be 1 to 128 printable characters');
+  if (p.gender !== null && p.gender !== 'F' && p.gender !== 'M')
+    throw new UserInputError('the gender must be F or M');
+  if (p.birthDate !== null && !isCalendarDate(p.birthDate))
+    throw new UserInputError('the birth date must be a real date, YYYY-MM-DD');
+  if (p.nationality !== null && !/^[A-Z]{2}$/.test(p.nationality))
+    throw new UserInputError('the nationality must be an ISO 3166 alpha-2 code, e.g. ES');
+  if (p.avatarUrl !== null && !/^https?:\/\/\S{1,1000}$/.test(p.avatarUrl))
+    throw new UserInputError('the avatar must be an absolute http(s) URL');
+  return p;
+}
+
+function isCalendarDate(value: string): boolean {
+  if (!/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(value)) return false;
+  const d = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
 }
 
 /** Adds money to a user's balance from the platform's funding account (a sandbox top-up). */
