@@ -4,6 +4,10 @@
 //
 // The result page shows what the SHOP SERVER confirmed (from the wallet's signed notification, or from
 // its inquiry), never just what tradePay's resultCode claims.
+//
+// "Sign in with Billetera" runs only when the user taps it: my.getAuthCode asks the user, and only a
+// granted authCode goes to the shop, which exchanges it with the wallet. The sign-in lives in this
+// page's memory (the sandboxed iframe has no cookies or storage): reloading the mini program forgets it.
 'use strict';
 
 /** How often the result page asks the shop, and for how long before offering "Check again". */
@@ -19,6 +23,10 @@ const apiUrl = (path) => new URL(path, location.href).toString();
 let current = null;
 /** Bumped whenever the result page is left or restarted, so an old polling loop stops. */
 let pollGeneration = 0;
+/** The shop's sign-in, once the user signed in: { sessionId, customerId, nickName? }. */
+let session = null;
+
+const NOT_SIGNED_IN = 'Not signed in: nothing was shared with the shop.';
 
 const hasWallet = () => typeof my !== 'undefined';
 
@@ -44,6 +52,53 @@ async function requestJson(path, init) {
   }
   return body;
 }
+
+// ---- sign in with Billetera ------------------------------------------------------------------------
+
+function showSignedOut(text) {
+  session = null;
+  $('greeting').textContent = text;
+  $('sign-in-hint').hidden = false;
+  $('sign-in').hidden = false;
+  $('sign-in').disabled = false;
+}
+
+async function signIn() {
+  const button = $('sign-in');
+  if (!hasWallet()) {
+    $('greeting').textContent = NOT_SIGNED_IN;
+    $('products-message').textContent = 'Open this mini program in the Billetera app to sign in.';
+    return;
+  }
+  button.disabled = true;
+  let authCode;
+  try {
+    ({ authCode } = await my.getAuthCode({ scopes: ['auth_user'] }));
+  } catch {
+    // Refused (error 11) or failed: the wallet gave the shop nothing, and the shop is told nothing.
+    return showSignedOut(NOT_SIGNED_IN);
+  }
+  if (typeof authCode !== 'string' || !authCode) return showSignedOut(NOT_SIGNED_IN);
+  try {
+    const signedIn = await requestJson('/api/session', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ authCode }),
+    });
+    session = {
+      sessionId: signedIn.sessionId,
+      customerId: signedIn.customerId,
+      nickName: signedIn.nickName,
+    };
+    $('greeting').textContent = `Hola, ${session.nickName || 'friend'}!`;
+    $('sign-in-hint').hidden = true;
+    button.hidden = true;
+  } catch (err) {
+    showSignedOut(`Could not sign in: ${err.message}`);
+  }
+}
+
+$('sign-in').addEventListener('click', () => void signIn());
 
 // ---- products -------------------------------------------------------------------------------------
 
@@ -95,10 +150,13 @@ async function buy(product, button) {
   button.disabled = true;
   try {
     const site = await siteName();
+    const request = { productId: product.id };
+    if (site) request.siteName = site;
+    if (session) request.sessionId = session.sessionId;
     const order = await requestJson('/api/orders', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(site ? { productId: product.id, siteName: site } : { productId: product.id }),
+      body: JSON.stringify(request),
     });
     current = {
       orderId: order.orderId,
@@ -109,6 +167,8 @@ async function buy(product, button) {
     showResultView();
     await pay();
   } catch (err) {
+    // The shop restarted and forgot the sign-in: offer it again rather than ordering as someone else.
+    if (err.code === 'SESSION_NOT_FOUND') showSignedOut('The shop forgot your sign-in: sign in again.');
     alertUser('Could not place the order', err.message);
   } finally {
     button.disabled = false;

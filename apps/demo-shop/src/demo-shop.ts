@@ -8,6 +8,8 @@ import Fastify, { type FastifyError } from 'fastify';
 import { registerMiniPages } from './mini-pages.ts';
 import { registerNotify } from './notify-route.ts';
 import { OrderBook } from './order-book.ts';
+import { SessionBook } from './session-book.ts';
+import { registerSessionRoutes } from './session-routes.ts';
 import type { ShopContext } from './shop-context.ts';
 import { registerCors, registerShopRoutes } from './shop-routes.ts';
 
@@ -50,6 +52,8 @@ export const DEMO_SHOP_MINI_PROGRAM = {
 const API_BODY_LIMIT_BYTES = 4 * 1024;
 /** The orders kept in memory; the oldest is forgotten first. */
 const MAX_ORDERS = 10_000;
+/** The sign-in sessions kept in memory; the oldest is forgotten first. */
+const MAX_SESSIONS = 10_000;
 /** A user is waiting on every call to the wallet: fail fast rather than after the SDK's 3 × 10 s. */
 const WALLET_TIMEOUT_MS = 5_000;
 const WALLET_MAX_RETRIES = 1;
@@ -70,6 +74,7 @@ export async function startDemoShop(options: DemoShopOptions): Promise<RunningDe
     appId: options.appId,
     publicUrl: '', // known once listening
     orders: new OrderBook(MAX_ORDERS),
+    sessions: new SessionBook(MAX_SESSIONS),
   };
 
   const app = Fastify({
@@ -94,6 +99,7 @@ export async function startDemoShop(options: DemoShopOptions): Promise<RunningDe
   app.get('/health', async () => ({ status: 'ok' }));
   registerCors(app);
   registerShopRoutes(app, shop);
+  registerSessionRoutes(app, shop);
   registerNotify(app, shop);
   registerMiniPages(app, walletUrl);
 

@@ -25,6 +25,8 @@ export interface Order {
   lastInquiryAt: number;
   /** The wallet's id of the refund, once the order was refunded. */
   refundId?: string;
+  /** The signed-in buyer (their Billetera customerId for this shop), sent as `order.buyer.referenceBuyerId`. */
+  customerId?: string;
 }
 
 export type SettleOutcome = 'updated' | 'unchanged' | 'unknown-order';

@@ -1,14 +1,16 @@
 /**
  * The shop's own API for its mini program: the catalogue, creating an order (which asks the wallet to
- * `pay`), and reading an order, optionally asking the wallet (`inquiryPayment`) when no notification
- * has settled it yet. CORS is open (`*`, no credentials): the mini program runs in a sandboxed iframe
+ * `pay`, with the v2 body: the signed-in user, if any, is the order's `buyer.referenceBuyerId`), and
+ * reading an order, optionally asking the wallet (`inquiryPayment`) when no notification has settled
+ * it yet. CORS is open (`*`, no credentials): the mini program runs in a sandboxed iframe
  * whose origin is opaque ("null"), so every fetch it makes is cross-origin, and nothing here relies
  * on cookies.
  */
-import type { PayV1Reply, PayV1Request, PaymentStatus } from '@billetera/protocol';
+import type { PayV2Reply, PayV2Request, PaymentStatus } from '@billetera/protocol';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
 import { PRODUCTS, findProduct, formatPrice, productView, type Product } from './catalogue.ts';
 import { matchesPayment, newOrderId, type Order } from './order-book.ts';
+import { SESSION_ID_PATTERN, type ShopSession } from './session-book.ts';
 import type { ShopContext } from './shop-context.ts';
 import { walletFailure } from './wallet-errors.ts';
 
@@ -46,14 +48,24 @@ export function registerShopRoutes(app: FastifyInstance, shop: ShopContext): voi
         .code(400)
         .send({ error: 'UNKNOWN_PRODUCT', message: `no product ${JSON.stringify(input.productId)}` });
     }
+    let session: ShopSession | undefined;
+    if (input.sessionId !== undefined) {
+      session = shop.sessions.get(input.sessionId);
+      if (!session) {
+        return reply.code(401).send({
+          error: 'SESSION_NOT_FOUND',
+          message: 'no such sign-in (sessions are lost when the shop restarts): sign in again',
+        });
+      }
+    }
     const orderId = newOrderId();
-    let paid: PayV1Reply;
+    let paid: PayV2Reply;
     try {
-      paid = await shop.client.pay(payRequest(shop, orderId, product, input.siteName));
+      paid = await shop.client.v2.pay(payRequest(shop, orderId, product, input.siteName, session));
     } catch (err) {
       return sendWalletFailure(reply, req.log, err, 'pay');
     }
-    const paymentUrl = paid.actionForm?.redirectionUrl;
+    const paymentUrl = paid.redirectActionForm?.redirectionUrl;
     if (paid.paymentId === undefined || paymentUrl === undefined) {
       req.log.error({ orderId, result: paid.result }, 'pay was accepted without a paymentId or cashier URL');
       return reply
@@ -69,9 +81,10 @@ export function registerShopRoutes(app: FastifyInstance, shop: ShopContext): voi
       confirmedBy: null,
       createdAt: Date.now(),
       lastInquiryAt: 0,
+      ...(session !== undefined ? { customerId: session.customerId } : {}),
     };
     shop.orders.add(order);
-    req.log.info({ orderId, paymentId: order.paymentId }, 'order created');
+    req.log.info({ orderId, paymentId: order.paymentId, customerId: order.customerId }, 'order created');
     return reply.code(201).send({
       orderId,
       tradeNO: order.paymentId,
@@ -129,13 +142,15 @@ export function registerShopRoutes(app: FastifyInstance, shop: ShopContext): voi
   });
 }
 
-type OrderRequest = { productId: string; siteName: string | undefined } | { error: string; message: string };
+type OrderRequest =
+  | { productId: string; siteName: string | undefined; sessionId: string | undefined }
+  | { error: string; message: string };
 
 function readOrderRequest(body: unknown): OrderRequest {
   const invalid = (message: string) => ({ error: 'INVALID_REQUEST', message });
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     return invalid('the body must be a JSON object');
-  const { productId, siteName } = body as Record<string, unknown>;
+  const { productId, siteName, sessionId } = body as Record<string, unknown>;
   if (typeof productId !== 'string' || productId.length === 0 || productId.length > PRODUCT_ID_MAX_CHARS)
     return invalid(`productId must be a string of 1 to ${PRODUCT_ID_MAX_CHARS} characters`);
   if (
@@ -143,20 +158,28 @@ function readOrderRequest(body: unknown): OrderRequest {
     (typeof siteName !== 'string' || siteName.length === 0 || siteName.length > SITE_NAME_MAX_CHARS)
   )
     return invalid(`siteName, when given, must be a string of 1 to ${SITE_NAME_MAX_CHARS} characters`);
-  return { productId, siteName };
+  if (sessionId !== undefined && (typeof sessionId !== 'string' || !SESSION_ID_PATTERN.test(sessionId)))
+    return invalid('sessionId, when given, must be the one POST /api/session answered');
+  return { productId, siteName, sessionId };
 }
 
+/** The v2 pay: `order` describes what is bought and, when the user signed in, who buys it. */
 function payRequest(
   shop: ShopContext,
   orderId: string,
   product: Product,
   siteName: string | undefined,
-): PayV1Request {
+  session: ShopSession | undefined,
+): PayV2Request {
   return {
-    partnerId: shop.partnerId,
     paymentRequestId: orderId,
-    paymentOrderTitle: product.name,
     paymentAmount: { ...product.price },
+    order: {
+      referenceOrderId: orderId,
+      orderDescription: product.name,
+      orderAmount: { ...product.price },
+      ...(session !== undefined ? { buyer: { referenceBuyerId: session.customerId } } : {}),
+    },
     paymentNotifyUrl: `${shop.publicUrl}/billetera/notify`,
     paymentFactor: { isCashierPayment: true },
     ...(siteName !== undefined ? { extendInfo: JSON.stringify({ customerBelongsTo: siteName }) } : {}),

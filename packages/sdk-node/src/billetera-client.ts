@@ -9,7 +9,11 @@ import {
   ResultSchema,
   compileValidator,
   formatWireTime,
+  type ApplyTokenReply,
+  type ApplyTokenRequest,
   type CancelReply,
+  type CancelTokenReply,
+  type CancelTokenRequest,
   type CancelV1Request,
   type CancelV2Request,
   type InquiryPaymentV1Reply,
@@ -18,6 +22,8 @@ import {
   type InquiryRefundReply,
   type InquiryRefundV1Request,
   type InquiryRefundV2Request,
+  type InquiryUserInfoReply,
+  type InquiryUserInfoRequest,
   type NotifyPayment,
   type NotifyRefund,
   type PayV1Reply,
@@ -84,6 +90,16 @@ export interface BilleteraClient {
   refund(request: RefundV1Request): Promise<RefundReply>;
   /** `/v1/payments/inquiryRefund`. Resolves on S: read `refundStatus`. */
   inquiryRefund(request: InquiryRefundV1Request): Promise<InquiryRefundReply>;
+  /**
+   * `/v1/authorizations/applyToken`: an `authCode` from `my.getAuthCode` (grantType AUTHORIZATION_CODE,
+   * single use) or a refresh token (REFRESH_TOKEN, single use, rotated) for an access token and the
+   * user's `customerId`. Resolves on S; an F (INVALID_CODE, USED_CODE, EXPIRED_CODE...) throws.
+   */
+  applyToken(request: ApplyTokenRequest): Promise<ApplyTokenReply>;
+  /** `/v1/authorizations/cancelToken`: the access token and its refresh token stop working. */
+  cancelToken(request: CancelTokenRequest): Promise<CancelTokenReply>;
+  /** `/v1/users/inquiryUserInfo`: the user behind an access token, limited to the granted scopes. */
+  inquiryUserInfo(request: InquiryUserInfoRequest): Promise<InquiryUserInfoReply>;
   /** The same operations with the v2 bodies (no partnerId; pay takes `order`, answers `redirectActionForm`). */
   readonly v2: {
     pay(request: PayV2Request): Promise<PayV2Reply>;
@@ -91,6 +107,10 @@ export interface BilleteraClient {
     cancel(request: CancelV2Request): Promise<CancelReply>;
     refund(request: RefundV2Request): Promise<RefundReply>;
     inquiryRefund(request: InquiryRefundV2Request): Promise<InquiryRefundReply>;
+    applyToken(request: ApplyTokenRequest): Promise<ApplyTokenReply>;
+    cancelToken(request: CancelTokenRequest): Promise<CancelTokenReply>;
+    /** v2 user info names the date of birth `birthDate` (v1: `birthday`). */
+    inquiryUserInfo(request: InquiryUserInfoRequest): Promise<InquiryUserInfoReply>;
   };
   /** Verifies a notifyPayment to this merchant with the wallet key; see verify-notification.ts. */
   verifyNotification(
@@ -133,10 +153,15 @@ interface ClientConfig {
 export function createClient(options: ClientOptions): BilleteraClient {
   const config = configure(options);
   const { clientId, privateKey, keyVersion } = config.signer;
+  /**
+   * applyToken spends a single-use code or refresh token on the first attempt that reaches the wallet, and
+   * the wallet revokes everything issued for a credential presented twice: a retry can only make it worse.
+   */
+  const once: ClientConfig = { ...config, retry: { ...config.retry, maxRetries: 0 } };
   const call =
-    <Req extends object, Reply>(path: string) =>
+    <Req extends object, Reply>(path: string, retries = true) =>
     async (request: Req): Promise<Reply> =>
-      (await send(config, path, request)) as Reply;
+      (await send(retries ? config : once, path, request)) as Reply;
   const verifying = (check: NotificationCheck) => ({
     walletPublicKey: config.walletPublicKey,
     clientId,
@@ -151,12 +176,18 @@ export function createClient(options: ClientOptions): BilleteraClient {
     cancel: call<CancelV1Request, CancelReply>(PATHS.cancelV1),
     refund: call<RefundV1Request, RefundReply>(PATHS.refundV1),
     inquiryRefund: call<InquiryRefundV1Request, InquiryRefundReply>(PATHS.inquiryRefundV1),
+    applyToken: call<ApplyTokenRequest, ApplyTokenReply>(PATHS.applyTokenV1, false),
+    cancelToken: call<CancelTokenRequest, CancelTokenReply>(PATHS.cancelTokenV1),
+    inquiryUserInfo: call<InquiryUserInfoRequest, InquiryUserInfoReply>(PATHS.inquiryUserInfoV1),
     v2: {
       pay: call<PayV2Request, PayV2Reply>(PATHS.payV2),
       inquiryPayment: call<InquiryPaymentV2Request, InquiryPaymentV1Reply>(PATHS.inquiryPaymentV2),
       cancel: call<CancelV2Request, CancelReply>(PATHS.cancelV2),
       refund: call<RefundV2Request, RefundReply>(PATHS.refundV2),
       inquiryRefund: call<InquiryRefundV2Request, InquiryRefundReply>(PATHS.inquiryRefundV2),
+      applyToken: call<ApplyTokenRequest, ApplyTokenReply>(PATHS.applyTokenV2, false),
+      cancelToken: call<CancelTokenRequest, CancelTokenReply>(PATHS.cancelTokenV2),
+      inquiryUserInfo: call<InquiryUserInfoRequest, InquiryUserInfoReply>(PATHS.inquiryUserInfoV2),
     },
     verifyNotification: (rawBody, headers, check) => verifyNotification(rawBody, headers, verifying(check)),
     verifyRefundNotification: (rawBody, headers, check) =>

@@ -40,6 +40,14 @@ export {
   type SignatureFailureReason,
 } from './sdk-errors.ts';
 export type {
+  ApplyTokenReply,
+  ApplyTokenRequest,
+  CancelTokenReply,
+  CancelTokenRequest,
+  GrantType,
+  InquiryUserInfoReply,
+  InquiryUserInfoRequest,
+  OpenUserInfo,
   CancelReply,
   CancelV1Request,
   CancelV2Request,
