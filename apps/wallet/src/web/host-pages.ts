@@ -41,6 +41,7 @@ export function homePage(o: {
           ${o.apps.length === 0 ? html`<p class="muted">No mini programs are published yet.</p>` : ''}
           ${o.apps.map((a) => html`<a href="/app/mini/${a.appId}"><strong>${a.name}</strong><span class="muted">${a.description}</span></a>`)}
         </div>
+        <p class="more"><a href="/app/authorizations">Authorized mini programs</a></p>
       </section>
       <section class="card" aria-labelledby="activity-title">
         <h2 id="activity-title">Activity</h2>
@@ -68,6 +69,8 @@ export function miniProgramPage(o: {
   app: MiniProgram;
   resumePaymentId: string | undefined;
   siteName: string;
+  /** For host.js's calls to /app/api/auth-codes; the sandboxed iframe cannot read its parent's DOM. */
+  csrf: string;
 }): string {
   const body = html` <iframe
       id="mini"
@@ -78,6 +81,7 @@ export function miniProgramPage(o: {
       data-entry-url="${o.app.entryUrl}"
       data-resume-payment="${o.resumePaymentId ?? ''}"
       data-site-name="${o.siteName}"
+      data-csrf="${o.csrf}"
       referrerpolicy="no-referrer"
     ></iframe>
     <div id="sheet" class="sheet-backdrop" hidden>
@@ -100,6 +104,26 @@ export function miniProgramPage(o: {
         <h2 id="dialog-title"></h2>
         <p id="dialog-text"></p>
         <button type="button" class="primary" id="dialog-ok">OK</button>
+      </div>
+    </div>
+    <div id="consent" class="sheet-backdrop" hidden>
+      <div
+        class="consent-panel"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="consent-title"
+        aria-describedby="consent-lead"
+      >
+        <h2 id="consent-title"></h2>
+        <p id="consent-lead"></p>
+        <ul id="consent-items" class="consent-items"></ul>
+        <p class="muted consent-note">
+          <small>You can revoke this at any time under Authorized mini programs in Billetera.</small>
+        </p>
+        <div class="consent-actions">
+          <button type="button" id="consent-deny">Don't allow</button
+          ><button type="button" class="primary" id="consent-allow">Allow</button>
+        </div>
       </div>
     </div>
     <div id="toast" class="toast" role="status" aria-live="polite" hidden></div>`;

@@ -63,7 +63,7 @@ export function registerHost(app: FastifyInstance, ctx: WalletContext): void {
       return sendPage(
         reply,
         200,
-        miniProgramPage({ app: mini, resumePaymentId: resume, siteName: SITE_NAME }),
+        miniProgramPage({ app: mini, resumePaymentId: resume, siteName: SITE_NAME, csrf }),
       );
     },
   );

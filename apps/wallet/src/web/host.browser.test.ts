@@ -20,6 +20,7 @@ import {
 import { requireBrowser } from '../../../../test/browser.ts';
 import { addMerchant, addUser, startTestWallet, type TestMerchant } from '../../../../test/wallet-harness.ts';
 import { createMiniProgram, moveMiniProgram } from '../services/mini-programs.ts';
+import { createUser, topUpUser } from '../services/users.ts';
 import type { RunningWallet } from '../wallet.ts';
 
 const chromiumPath = requireBrowser();
@@ -43,6 +44,7 @@ describe.skipIf(!chromiumPath)('host app, mini program and my.tradePay in Chromi
         clientId: merchant.merchant.clientId,
         name: 'Demo Shop',
         entryUrl: 'http://127.0.0.1:9/mini/',
+        features: ['USER_INFO'],
       })
     ).appId;
     shop = await startDemoShop({
@@ -184,6 +186,74 @@ describe.skipIf(!chromiumPath)('host app, mini program and my.tradePay in Chromi
       await sheet.getByRole('button', { name: 'Pay 12.00 USD' }).click();
       await sheet.getByRole('heading', { name: 'Payment successful' }).waitFor();
       expect(await balanceOf(wallet.ctx.store.db, userAccount(user.id, 'USD'))).toBe(3_800n);
+      await page.context().close();
+    },
+    BROWSER_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'signs the user in to the demo shop after consent, greets them, and pays with their customerId',
+    async () => {
+      const phone = `+1777${process.pid % 1000}${String(Date.now() % 100_000).padStart(5, '0')}`;
+      const user = await createUser(wallet.ctx, { phone, pin: '123456', displayName: 'Lupita' });
+      await topUpUser(wallet.ctx, { phone, amountMinor: 5_000n, currency: 'USD' });
+      const page = await openShop(phone, '123456');
+      const mini = page.frameLocator('#mini');
+      await clickInFrame(mini.getByRole('button', { name: 'Sign in with Billetera' }));
+      const consent = page.getByRole('dialog', { name: /Allow Demo Shop to use your information/ });
+      await consent.waitFor();
+      expect(await consent.textContent()).toContain('Billetera Demo Shop will receive:');
+      expect(await consent.textContent()).toContain('Your nickname and avatar');
+      await shoot(page, 'host-07-demo-shop-consent');
+      await page.waitForTimeout(600); // Allow is disabled for a moment after the sheet opens
+      await consent.getByRole('button', { name: 'Allow', exact: true }).click();
+      await mini.getByText('Hola, Lupita!').waitFor();
+      await shoot(page, 'host-08-demo-shop-greeting');
+
+      const customer = await wallet.ctx.store.db
+        .selectFrom('customer_ids')
+        .select('customer_id')
+        .where('user_id', '=', user.id)
+        .where('merchant_id', '=', merchant.merchant.id)
+        .executeTakeFirstOrThrow();
+      await clickInFrame(mini.getByRole('button', { name: 'Buy Café de olla' }));
+      await page.frameLocator('#sheet-frame').getByRole('heading', { name: 'Confirm payment' }).waitFor();
+      const payment = await wallet.ctx.store.db
+        .selectFrom('payments')
+        .select(['order_json'])
+        .where('merchant_id', '=', merchant.merchant.id)
+        .orderBy('created_at', 'desc')
+        .executeTakeFirstOrThrow();
+      expect(JSON.parse(payment.order_json ?? '{}')).toMatchObject({
+        buyer: { referenceBuyerId: customer.customer_id },
+      });
+      await page.context().close();
+    },
+    BROWSER_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'shares nothing with the demo shop when the user refuses',
+    async () => {
+      const user = await addUser(wallet.ctx, { USD: 100n });
+      const page = await openShop(user.phone, user.pin);
+      const mini = page.frameLocator('#mini');
+      await clickInFrame(mini.getByRole('button', { name: 'Sign in with Billetera' }));
+      const consent = page.getByRole('dialog', { name: /Allow Demo Shop to use your information/ });
+      await consent.getByRole('button', { name: "Don't allow" }).click();
+      await mini.getByText('Not signed in: nothing was shared with the shop.').waitFor();
+      await shoot(page, 'host-09-demo-shop-refused');
+      // No grant means no code was issued, so the shop had nothing to redeem; no customerId exists.
+      const count = (table: 'user_grants' | 'customer_ids') =>
+        wallet.ctx.store.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('user_id', '=', user.id)
+          .executeTakeFirstOrThrow()
+          .then((r) => Number(r.n));
+      expect(await count('user_grants')).toBe(0);
+      expect(await count('customer_ids')).toBe(0);
+      expect(await mini.getByRole('button', { name: 'Sign in with Billetera' }).isVisible()).toBe(true);
       await page.context().close();
     },
     BROWSER_TEST_TIMEOUT_MS,

@@ -10,6 +10,7 @@ import fastifyStatic from '@fastify/static';
 import { buildJsapiBundle } from '@billetera/jsapi/build';
 import type { FastifyInstance } from 'fastify';
 import type { WalletContext } from '../context.ts';
+import { registerAuthorization } from './auth-routes.ts';
 import { registerCashier } from './cashier-routes.ts';
 import { registerHost } from './host-routes.ts';
 
@@ -55,5 +56,6 @@ export function registerWeb(app: FastifyInstance, ctx: WalletContext): void {
     web.get('/', async (_req, reply) => reply.redirect('/app', 302));
     registerCashier(web, ctx);
     registerHost(web, ctx);
+    registerAuthorization(web, ctx);
   });
 }
