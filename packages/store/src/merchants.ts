@@ -3,7 +3,8 @@ import type { Database, MerchantsTable } from './schema.ts';
 
 type Tx = Transaction<Database> | Kysely<Database>;
 
-export type MerchantStatus = 'UNVERIFIED' | 'VERIFIED' | 'FROZEN';
+export type MerchantStatus =
+  'DRAFT' | 'SUBMITTED' | 'CHECK_FAILED' | 'IN_REVIEW' | 'VERIFIED' | 'REJECTED' | 'FROZEN';
 
 export interface Merchant {
   id: string;

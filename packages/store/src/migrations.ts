@@ -324,4 +324,132 @@ export const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('auth_codes_grant').on('auth_codes').column('grant_id').execute();
     },
   },
+  '0005_platform': {
+    async up(db: Kysely<unknown>) {
+      // Onboarding states (decisions.md "Platform"): DRAFT -> SUBMITTED -> (CHECK_FAILED | IN_REVIEW) ->
+      // VERIFIED | REJECTED, FROZEN at any time (frozen_from remembers the state to return to).
+      await sql`UPDATE merchants SET status = 'DRAFT' WHERE status = 'UNVERIFIED'`.execute(db);
+      await db.schema.alterTable('merchants').addColumn('frozen_from', 'text').execute();
+
+      // Console accounts: one per merchant for now (the owner). Passwords are scrypt hashes.
+      await db.schema
+        .createTable('merchant_accounts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('merchant_id', 'text', (c) => c.notNull().unique().references('merchants.id'))
+        .addColumn('email', 'text', (c) => c.notNull().unique())
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('failed_attempts', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('locked_until', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('operators')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('email', 'text', (c) => c.notNull().unique())
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('failed_attempts', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('locked_until', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+
+      // Console (MERCHANT) and ops (OPERATOR) sessions, apart from wallet users' sessions.
+      await db.schema
+        .createTable('staff_sessions')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('subject_id', 'text', (c) => c.notNull())
+        .addColumn('csrf_token', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+
+      // Every licence submission is kept: the console shows the last one, ops see the history.
+      await db.schema
+        .createTable('licence_submissions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('merchant_id', 'text', (c) => c.notNull().references('merchants.id'))
+        .addColumn('legal_name', 'text', (c) => c.notNull())
+        .addColumn('licence_number', 'text', (c) => c.notNull())
+        .addColumn('country', 'text', (c) => c.notNull())
+        .addColumn('address', 'text', (c) => c.notNull())
+        .addColumn('website_url', 'text', (c) => c.notNull())
+        .addColumn('contact_name', 'text', (c) => c.notNull())
+        .addColumn('contact_email', 'text', (c) => c.notNull())
+        .addColumn('contact_phone', 'text')
+        .addColumn('submitted_at', 'bigint', (c) => c.notNull())
+        // PENDING | PASSED | FAILED | SKIPPED, with the findings as JSON.
+        .addColumn('check_status', 'text', (c) => c.notNull())
+        .addColumn('check_findings', 'text')
+        .addColumn('checked_at', 'bigint')
+        // APPROVED | REJECTED by an operator, with the reason shown to the merchant.
+        .addColumn('decision', 'text')
+        .addColumn('decision_reason', 'text')
+        .addColumn('decided_by', 'text')
+        .addColumn('decided_at', 'bigint')
+        .execute();
+      await db.schema
+        .createIndex('licence_submissions_merchant')
+        .on('licence_submissions')
+        .columns(['merchant_id', 'submitted_at'])
+        .execute();
+
+      // What happened to a merchant and who did it: the console's status history and the ops audit trail.
+      await db.schema
+        .createTable('merchant_events')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('merchant_id', 'text', (c) => c.notNull().references('merchants.id'))
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text')
+        .execute();
+      await db.schema
+        .createIndex('merchant_events_merchant')
+        .on('merchant_events')
+        .columns(['merchant_id', 'at'])
+        .execute();
+
+      // The workspace: a mini program is EXTERNAL (served by the merchant, registered by the CLI) or
+      // UPLOADED (versions uploaded as zips, served by the wallet); published_version is live in the host.
+      await db.schema
+        .alterTable('mini_programs')
+        .addColumn('hosting', 'text', (c) => c.notNull().defaultTo('EXTERNAL'))
+        .execute();
+      await db.schema.alterTable('mini_programs').addColumn('published_version', 'bigint').execute();
+      await db.schema.alterTable('mini_programs').addColumn('logo_type', 'text').execute();
+      await db.schema.alterTable('mini_programs').addColumn('logo_data', 'text').execute();
+
+      await db.schema
+        .createTable('mini_program_versions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('app_id', 'text', (c) => c.notNull().references('mini_programs.app_id'))
+        .addColumn('version', 'bigint', (c) => c.notNull())
+        // UPLOADED -> IN_REVIEW -> APPROVED | REJECTED; only APPROVED versions can be published.
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('note', 'text')
+        .addColumn('size_bytes', 'bigint', (c) => c.notNull())
+        .addColumn('file_count', 'bigint', (c) => c.notNull())
+        .addColumn('uploaded_at', 'bigint', (c) => c.notNull())
+        .addColumn('submitted_at', 'bigint')
+        .addColumn('reviewed_at', 'bigint')
+        .addColumn('reviewed_by', 'text')
+        .addColumn('review_reason', 'text')
+        .addColumn('published_at', 'bigint')
+        .addUniqueConstraint('mini_program_versions_app_version', ['app_id', 'version'])
+        .execute();
+
+      // Files as base64 text: portable across SQLite and PostgreSQL, and versions are small (limits in
+      // the workspace service).
+      await db.schema
+        .createTable('mini_program_files')
+        .addColumn('version_id', 'text', (c) => c.notNull().references('mini_program_versions.id'))
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('content_type', 'text', (c) => c.notNull())
+        .addColumn('size_bytes', 'bigint', (c) => c.notNull())
+        .addColumn('data_base64', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('mini_program_files_pk', ['version_id', 'path'])
+        .execute();
+    },
+  },
 };

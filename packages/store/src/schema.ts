@@ -12,9 +12,11 @@ export interface MerchantsTable {
   name: string;
   website: string | null;
   notify_url: string | null;
-  /** UNVERIFIED until the business licence is verified; FROZEN by an operator. */
+  /** DRAFT | SUBMITTED | CHECK_FAILED | IN_REVIEW | VERIFIED | REJECTED | FROZEN */
   status: string;
   created_at: bigint;
+  /** While FROZEN: the state an unfreeze returns to. */
+  frozen_from: string | null;
 }
 
 export interface MerchantKeysTable {
@@ -144,6 +146,11 @@ export interface MiniProgramsTable {
   /** PUBLISHED mini programs are listed in the host app for everyone. */
   status: string;
   created_at: bigint;
+  /** EXTERNAL (entry_url on the merchant's server) or UPLOADED (versions served by the wallet). */
+  hosting: Generated<string>;
+  published_version: bigint | null;
+  logo_type: string | null;
+  logo_data: string | null;
 }
 
 export interface SessionsTable {
@@ -227,6 +234,94 @@ export interface AuthTokensTable {
   revoked_at: bigint | null;
 }
 
+export interface MerchantAccountsTable {
+  id: string;
+  merchant_id: string;
+  email: string;
+  password_hash: string;
+  failed_attempts: Generated<bigint>;
+  locked_until: bigint | null;
+  created_at: bigint;
+}
+
+export interface OperatorsTable {
+  id: string;
+  email: string;
+  password_hash: string;
+  failed_attempts: Generated<bigint>;
+  locked_until: bigint | null;
+  created_at: bigint;
+}
+
+export interface StaffSessionsTable {
+  id_hash: string;
+  /** MERCHANT (console) | OPERATOR (ops) */
+  kind: string;
+  subject_id: string;
+  csrf_token: string;
+  created_at: bigint;
+  expires_at: bigint;
+}
+
+export interface LicenceSubmissionsTable {
+  id: string;
+  merchant_id: string;
+  legal_name: string;
+  licence_number: string;
+  country: string;
+  address: string;
+  website_url: string;
+  contact_name: string;
+  contact_email: string;
+  contact_phone: string | null;
+  submitted_at: bigint;
+  /** PENDING | PASSED | FAILED | SKIPPED */
+  check_status: string;
+  /** JSON: the website check's findings. */
+  check_findings: string | null;
+  checked_at: bigint | null;
+  /** APPROVED | REJECTED */
+  decision: string | null;
+  decision_reason: string | null;
+  decided_by: string | null;
+  decided_at: bigint | null;
+}
+
+export interface MerchantEventsTable {
+  id: string;
+  merchant_id: string;
+  at: bigint;
+  /** `merchant:<accountId>`, `operator:<id>`, `system`, `cli` */
+  actor: string;
+  action: string;
+  detail: string | null;
+}
+
+export interface MiniProgramVersionsTable {
+  id: string;
+  app_id: string;
+  version: bigint;
+  /** UPLOADED | IN_REVIEW | APPROVED | REJECTED */
+  status: string;
+  note: string | null;
+  size_bytes: bigint;
+  file_count: bigint;
+  uploaded_at: bigint;
+  submitted_at: bigint | null;
+  reviewed_at: bigint | null;
+  reviewed_by: string | null;
+  review_reason: string | null;
+  published_at: bigint | null;
+}
+
+export interface MiniProgramFilesTable {
+  version_id: string;
+  path: string;
+  content_type: string;
+  size_bytes: bigint;
+  data_base64: string;
+}
+
 export interface Database {
   merchants: MerchantsTable;
   merchant_keys: MerchantKeysTable;
@@ -245,4 +340,11 @@ export interface Database {
   user_grants: UserGrantsTable;
   auth_codes: AuthCodesTable;
   auth_tokens: AuthTokensTable;
+  merchant_accounts: MerchantAccountsTable;
+  operators: OperatorsTable;
+  staff_sessions: StaffSessionsTable;
+  licence_submissions: LicenceSubmissionsTable;
+  merchant_events: MerchantEventsTable;
+  mini_program_versions: MiniProgramVersionsTable;
+  mini_program_files: MiniProgramFilesTable;
 }

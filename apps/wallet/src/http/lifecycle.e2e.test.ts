@@ -291,7 +291,7 @@ for (const backend of BACKENDS) {
       await expectRefusal(
         await call(P.pay2, payBody('v2'), unverified),
         'PARTNER_STATUS_ABNORMAL',
-        /unverified/,
+        /not verified \(status DRAFT\)/,
         before,
       );
       await expectRefusal(
@@ -392,7 +392,7 @@ for (const backend of BACKENDS) {
       await expectRefusal(
         await call(P.cancel2, { paymentId: 'pay_x' }, unverified),
         'PARTNER_STATUS_ABNORMAL',
-        /unverified/,
+        /not verified \(status DRAFT\)/,
         before,
       );
 
@@ -616,7 +616,7 @@ for (const backend of BACKENDS) {
       await expectRefusal(
         await refund('v2', { paymentId: p.paymentId }, unverified),
         'PARTNER_STATUS_ABNORMAL',
-        /unverified/,
+        /not verified \(status DRAFT\)/,
         before,
       );
     });

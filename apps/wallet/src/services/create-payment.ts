@@ -164,7 +164,7 @@ async function createPaymentOrRefuse(
   if (merchant.status !== 'VERIFIED') {
     throw new Refusal(
       'PARTNER_STATUS_ABNORMAL',
-      `the merchant is ${merchant.status.toLowerCase()}: payments need a verified business licence`,
+      `the merchant is not verified (status ${merchant.status}): payments need a verified business licence and website`,
     );
   }
   const requestHash = req.requestHash;

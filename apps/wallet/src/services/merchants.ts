@@ -52,7 +52,7 @@ export async function createMerchant(
     name: input.name.trim(),
     website: input.website ?? null,
     notifyUrl: input.notifyUrl ?? null,
-    status: (input.verified ? 'VERIFIED' : 'UNVERIFIED') satisfies MerchantStatus,
+    status: (input.verified ? 'VERIFIED' : 'DRAFT') satisfies MerchantStatus,
     createdAt: now,
   };
   const keyVersion = await ctx.store.transaction(async (tx) => {
