@@ -11,6 +11,7 @@ import {
   topUpUser,
 } from '@billetera/wallet';
 import { findMerchantByClientId, findUserByPhone } from '@billetera/store';
+import { addMerchantOperatorCommands } from './operator-commands.ts';
 import { print, withStoreOptions, withWallet, type StoreOptions } from './options.ts';
 
 export function merchantCommand(): Command {
@@ -63,6 +64,7 @@ export function merchantCommand(): Command {
       );
     },
   );
+  addMerchantOperatorCommands(merchant);
   return merchant;
 }
 

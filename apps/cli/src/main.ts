@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { keysCommand, merchantCommand, miniProgramCommand, sandboxCommand, userCommand } from './commands.ts';
 import { notificationsCommand } from './notifications-command.ts';
+import { operatorCommand } from './operator-commands.ts';
 import { startCommand } from './start.ts';
 
 const program = new Command('billetera')
@@ -16,7 +17,8 @@ const program = new Command('billetera')
   .addCommand(userCommand())
   .addCommand(sandboxCommand())
   .addCommand(keysCommand())
-  .addCommand(notificationsCommand());
+  .addCommand(notificationsCommand())
+  .addCommand(operatorCommand());
 
 try {
   await program.parseAsync(process.argv);

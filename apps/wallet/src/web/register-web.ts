@@ -12,7 +12,10 @@ import type { FastifyInstance } from 'fastify';
 import type { WalletContext } from '../context.ts';
 import { registerAuthorization } from './auth-routes.ts';
 import { registerCashier } from './cashier-routes.ts';
+import { registerConsoleViews } from './console-views-routes.ts';
 import { registerHost } from './host-routes.ts';
+import { registerOnboarding } from './onboarding-routes.ts';
+import { registerWorkspace } from './workspace-routes.ts';
 
 /** The largest form body accepted (a sign-in or PIN form is a few hundred bytes). */
 const FORM_BODY_LIMIT_BYTES = 8 * 1024;
@@ -57,5 +60,9 @@ export function registerWeb(app: FastifyInstance, ctx: WalletContext): void {
     registerCashier(web, ctx);
     registerHost(web, ctx);
     registerAuthorization(web, ctx);
+    // The merchant console (/console), the operators' back office (/ops) and the workspace (issue 6).
+    registerOnboarding(web, ctx);
+    registerWorkspace(web, ctx);
+    registerConsoleViews(web, ctx);
   });
 }
