@@ -66,6 +66,7 @@ export function startCommand(): Command {
       `  Host app:      ${wallet.ctx.publicUrl}/app   (the super-app: sign in, balances, mini programs)`,
       `  Cashier:       ${wallet.ctx.publicUrl}/cashier/<paymentId>`,
       `  OpenAPI:       POST ${wallet.ctx.publicUrl}/api/open/{v1,v2}/payments/{pay,inquiryPayment,cancel,refund,inquiryRefund} (signed, RSA256)`,
+      `                 POST ${wallet.ctx.publicUrl}/api/open/{v1,v2}/authorizations/{applyToken,cancelToken}, /users/inquiryUserInfo`,
       `  API reference: ${wallet.ctx.publicUrl}/docs/api`,
       `  Wallet key:    ${wallet.ctx.publicUrl}/api/open/keys`,
       `  Health:        ${wallet.url}/health`,
