@@ -50,6 +50,9 @@ export function startCommand(): Command {
       host: o.host,
       publicUrl: o.publicUrl,
       logLevel: o.logLevel,
+      // `start` is for running Billetera locally: merchants' test websites on 127.0.0.1 or the LAN may
+      // pass the onboarding website check (a production deployment leaves this off: SSRF guard).
+      allowPrivateWebsites: true,
     });
     const closers: (() => Promise<void>)[] = [() => wallet.close()];
     const stop = async (signal: string) => {
@@ -69,7 +72,10 @@ export function startCommand(): Command {
       `                 POST ${wallet.ctx.publicUrl}/api/open/{v1,v2}/authorizations/{applyToken,cancelToken}, /users/inquiryUserInfo`,
       `  API reference: ${wallet.ctx.publicUrl}/docs/api`,
       `  Wallet key:    ${wallet.ctx.publicUrl}/api/open/keys`,
+      `  Console:       ${wallet.ctx.publicUrl}/console   (merchants: sign up, licence, keys, mini programs)`,
+      `  Ops:           ${wallet.ctx.publicUrl}/ops   (operators; create one with: npx billetera operator create --email E)`,
       `  Health:        ${wallet.url}/health`,
+      '  Website checks may fetch private addresses (local use); see docs/onboarding.md.',
       `  Data:          ${o.databaseUrl ? wallet.ctx.store.location : relativePath(resolve(o.dataDir, SQLITE_FILE_NAME))} (secrets in ${relativePath(resolve(o.dataDir, 'secrets'))})`,
     ];
     if (o.demo) lines.push(...(await startDemo(wallet, o, closers)));

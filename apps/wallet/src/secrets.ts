@@ -1,7 +1,8 @@
 /**
  * The wallet's own secrets (decisions.md): its RSA signing key pair and the PIN key. Generated at first
  * use, kept outside the database as files with mode 0600 under the data dir, or given by environment
- * (BILLETERA_WALLET_PRIVATE_KEY: PEM, BILLETERA_PIN_KEY: base64 of at least 32 bytes). Never logged.
+ * (BILLETERA_WALLET_PRIVATE_KEY: PEM, BILLETERA_PIN_KEY and BILLETERA_PREVIEW_KEY: base64 of at least 32
+ * bytes). Never logged.
  */
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -13,10 +14,13 @@ export interface WalletSecrets {
   walletPublicKeyPem: string;
   walletKeyVersion: number;
   pinKey: Buffer;
+  /** HMAC key of the workspace's preview links (services/workspace.ts): 32 random bytes. */
+  previewKey: Buffer;
 }
 
 const PRIVATE_KEY_FILE = 'wallet-private-key.pem';
 const PIN_KEY_FILE = 'pin.key';
+const PREVIEW_KEY_FILE = 'preview.key';
 const MIN_PIN_KEY_BYTES = 32;
 
 export async function loadOrCreateSecrets(
@@ -34,11 +38,17 @@ export async function loadOrCreateSecrets(
   const pinKey = Buffer.from(pinKeyText.trim(), 'base64');
   if (pinKey.length < MIN_PIN_KEY_BYTES)
     throw new Error(`the PIN key must be at least ${MIN_PIN_KEY_BYTES} bytes (base64)`);
+  const previewKeyText =
+    env['BILLETERA_PREVIEW_KEY'] ??
+    (await readOrCreate(join(dir, PREVIEW_KEY_FILE), async () => randomBytes(32).toString('base64')));
+  const previewKey = Buffer.from(previewKeyText.trim(), 'base64');
+  if (previewKey.length < MIN_PIN_KEY_BYTES)
+    throw new Error(`the preview key must be at least ${MIN_PIN_KEY_BYTES} bytes (base64)`);
   const walletPrivateKey = loadPrivateKey(privatePem);
   const walletPublicKeyPem = createPublicKey(walletPrivateKey)
     .export({ type: 'spki', format: 'pem' })
     .toString();
-  return { walletPrivateKey, walletPublicKeyPem, walletKeyVersion: 1, pinKey };
+  return { walletPrivateKey, walletPublicKeyPem, walletKeyVersion: 1, pinKey, previewKey };
 }
 
 /**

@@ -14,6 +14,7 @@ import { randomIds, systemClock } from './runtime.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
 import { ExpirySweeper } from './workers/expiry-sweeper.ts';
 import { Notifier, type NotifierOptions } from './workers/notifier.ts';
+import { WebsiteRecheck } from './workers/website-recheck.ts';
 
 export interface WalletOptions {
   /** Secrets and the SQLite file live here (default ./data). */
@@ -26,6 +27,11 @@ export interface WalletOptions {
   ids?: IdGenerator;
   logger?: FastifyBaseLogger;
   logLevel?: string;
+  /**
+   * Let website checks fetch loopback/private/link-local addresses (local use, tests). Default: the
+   * environment variable BILLETERA_ALLOW_PRIVATE_WEBSITES=1, else off.
+   */
+  allowPrivateWebsites?: boolean;
 }
 
 export const SQLITE_FILE_NAME = 'billetera.sqlite';
@@ -41,6 +47,7 @@ export async function openWallet(options: WalletOptions): Promise<WalletContext>
   const logger =
     options.logger ??
     (pino({ level: options.logLevel ?? process.env['LOG_LEVEL'] ?? 'info' }) as FastifyBaseLogger);
+  const merchantListeners = new Set<(clientId: string) => void>();
   return {
     store,
     clock: options.clock ?? systemClock,
@@ -49,6 +56,15 @@ export async function openWallet(options: WalletOptions): Promise<WalletContext>
     publicUrl: (options.publicUrl ?? 'http://127.0.0.1:8080').replace(/\/+$/, ''),
     logger,
     onOutbox: () => undefined,
+    allowPrivateWebsites:
+      options.allowPrivateWebsites ?? process.env['BILLETERA_ALLOW_PRIVATE_WEBSITES'] === '1',
+    merchantChanged: (clientId) => {
+      for (const listener of merchantListeners) listener(clientId);
+    },
+    onMerchantChanged: (listener) => {
+      merchantListeners.add(listener);
+      return () => merchantListeners.delete(listener);
+    },
   };
 }
 
@@ -76,6 +92,7 @@ export async function startWallet(options: StartOptions): Promise<RunningWallet>
   const app = buildServer(ctx);
   const notifier = new Notifier(ctx, { owner: `notifier-${randomUUID()}`, ...options.notifier });
   const sweeper = new ExpirySweeper(ctx);
+  const recheck = new WebsiteRecheck(ctx);
   ctx.onOutbox = () => notifier.wake();
   let url: string;
   try {
@@ -88,6 +105,7 @@ export async function startWallet(options: StartOptions): Promise<RunningWallet>
   if (options.workers !== false) {
     notifier.start();
     sweeper.start();
+    recheck.start();
   }
   return {
     ctx,
@@ -97,6 +115,7 @@ export async function startWallet(options: StartOptions): Promise<RunningWallet>
     url,
     async close() {
       await app.close();
+      await recheck.stop();
       await sweeper.stop();
       await notifier.stop();
       await ctx.store.close();

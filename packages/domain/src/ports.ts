@@ -17,7 +17,23 @@ export class FakeClock implements Clock {
   }
 }
 
-export type IdPrefix = 'pay' | 'mch' | 'usr' | 'acc' | 'jnl' | 'ntf' | 'att' | 'rfd' | 'app' | 'grt' | 'fam';
+export type IdPrefix =
+  | 'pay'
+  | 'mch'
+  | 'usr'
+  | 'acc'
+  | 'jnl'
+  | 'ntf'
+  | 'att'
+  | 'rfd'
+  | 'app'
+  | 'grt'
+  | 'fam'
+  | 'macc'
+  | 'op'
+  | 'lic'
+  | 'mev'
+  | 'ver';
 
 export interface IdGenerator {
   /** A type-prefixed id with at least 128 random bits, e.g. `pay_3kT...`. */

@@ -11,3 +11,6 @@ export * from './sessions.ts';
 export * from './history.ts';
 export * from './refunds.ts';
 export * from './authorizations.ts';
+export * from './console-queries.ts';
+export * from './onboarding.ts';
+export * from './workspace.ts';

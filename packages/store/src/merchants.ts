@@ -113,3 +113,76 @@ export async function activeMerchantKeys(tx: Tx, merchantId: string): Promise<Me
     createdAt: Number(r.created_at),
   }));
 }
+
+/** Every key version of a merchant, active and retired, newest first (the console's key list). */
+export async function merchantKeyVersions(tx: Tx, merchantId: string): Promise<MerchantKey[]> {
+  const rows = await tx
+    .selectFrom('merchant_keys')
+    .selectAll()
+    .where('merchant_id', '=', merchantId)
+    .orderBy('key_version', 'desc')
+    .execute();
+  return rows.map((r) => ({
+    merchantId: r.merchant_id,
+    keyVersion: Number(r.key_version),
+    publicKeyPem: r.public_key_pem,
+    status: r.status as MerchantKey['status'],
+    createdAt: Number(r.created_at),
+  }));
+}
+
+/**
+ * Takes the merchant row's lock until the transaction ends, so that key changes of one merchant run one
+ * after the other (PostgreSQL: a no-op update takes the row lock and later statements see what the
+ * previous holder committed; SQLite's BEGIN IMMEDIATE already serializes writers). False when there is
+ * no such merchant.
+ */
+export async function lockMerchant(tx: Tx, merchantId: string): Promise<boolean> {
+  const result = await tx
+    .updateTable('merchants')
+    .set((eb) => ({ status: eb.ref('status') }))
+    .where('id', '=', merchantId)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+export type RetireKeyOutcome = 'RETIRED' | 'NOT_FOUND' | 'ALREADY_RETIRED' | 'LAST_ACTIVE';
+
+/**
+ * Retires one ACTIVE key version, unless it is the merchant's last ACTIVE one (a merchant must always be
+ * able to sign). A conditional update: the row must still be ACTIVE and another ACTIVE version must
+ * exist. Run it in a transaction after `lockMerchant`, so two retirements racing for the last two keys
+ * cannot both win on PostgreSQL.
+ */
+export async function retireMerchantKey(
+  tx: Tx,
+  merchantId: string,
+  keyVersion: number,
+): Promise<RetireKeyOutcome> {
+  const result = await tx
+    .updateTable('merchant_keys')
+    .set({ status: 'RETIRED' })
+    .where('merchant_id', '=', merchantId)
+    .where('key_version', '=', BigInt(keyVersion))
+    .where('status', '=', 'ACTIVE')
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('merchant_keys as other')
+          .select('other.key_version')
+          .where('other.merchant_id', '=', merchantId)
+          .where('other.status', '=', 'ACTIVE')
+          .where('other.key_version', '<>', BigInt(keyVersion)),
+      ),
+    )
+    .executeTakeFirst();
+  if (result.numUpdatedRows > 0n) return 'RETIRED';
+  const row = await tx
+    .selectFrom('merchant_keys')
+    .select('status')
+    .where('merchant_id', '=', merchantId)
+    .where('key_version', '=', BigInt(keyVersion))
+    .executeTakeFirst();
+  if (!row) return 'NOT_FOUND';
+  return row.status === 'RETIRED' ? 'ALREADY_RETIRED' : 'LAST_ACTIVE';
+}

@@ -452,4 +452,20 @@ export const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '0006_onboarding': {
+    async up(db: Kysely<unknown>) {
+      // Servers look for merchant changes made by other processes (the CLI) by time, once a second.
+      await db.schema.createIndex('merchant_events_at').on('merchant_events').column('at').execute();
+    },
+  },
+  '0007_workspace': {
+    async up(db: Kysely<unknown>) {
+      // The origins an uploaded mini program may call (its merchant's API servers): the CSP of its files
+      // allows them in connect-src and img-src. Space-separated, like Alipay's server domain whitelist.
+      await db.schema.alterTable('mini_programs').addColumn('server_origins', 'text').execute();
+      // An operator's decision on a feature that needs activation (USER_INFO), with the reason shown.
+      await db.schema.alterTable('mini_program_features').addColumn('decided_by', 'text').execute();
+      await db.schema.alterTable('mini_program_features').addColumn('decision_reason', 'text').execute();
+    },
+  },
 };

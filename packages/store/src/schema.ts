@@ -151,6 +151,8 @@ export interface MiniProgramsTable {
   published_version: bigint | null;
   logo_type: string | null;
   logo_data: string | null;
+  /** UPLOADED only: space-separated origins its files may call (CSP connect-src, img-src). */
+  server_origins: string | null;
 }
 
 export interface SessionsTable {
@@ -189,6 +191,9 @@ export interface MiniProgramFeaturesTable {
   status: string;
   created_at: bigint;
   updated_at: bigint;
+  /** The operator who approved or rejected a PENDING request, and why (shown to the merchant). */
+  decided_by: string | null;
+  decision_reason: string | null;
 }
 
 export interface CustomerIdsTable {

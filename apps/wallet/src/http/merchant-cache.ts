@@ -22,6 +22,8 @@ const MAX_ENTRIES = 10_000;
 
 export class MerchantCache {
   private readonly entries = new Map<string, { value: CachedMerchant; loadedAt: number }>();
+  /** Bumped by every invalidation: a load that started before one is answered but not kept. */
+  private epoch = 0;
 
   constructor(
     private readonly store: Store,
@@ -43,17 +45,20 @@ export class MerchantCache {
       !hit.value.keys.has(keyVersion) &&
       now - hit.loadedAt >= RELOAD_MIN_INTERVAL_MS;
     if (hit && fresh && !missingKey) return hit.value;
+    const epoch = this.epoch;
     const value = await this.load(clientId);
     if (!value) {
       this.entries.delete(clientId);
       return undefined;
     }
+    if (epoch !== this.epoch) return value;
     if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
     this.entries.set(clientId, { value, loadedAt: now });
     return value;
   }
 
   invalidate(clientId: string): void {
+    this.epoch++;
     this.entries.delete(clientId);
   }
 

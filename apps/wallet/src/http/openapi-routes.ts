@@ -40,6 +40,7 @@ import { inquireRefund } from '../services/inquire-refund.ts';
 import { refundPayment } from '../services/refund-payment.ts';
 import { authenticate } from './authenticate.ts';
 import { MerchantCache } from './merchant-cache.ts';
+import { MerchantChangeWatcher } from './merchant-changes.ts';
 
 /** The largest OpenAPI request body accepted (a pay request with a full ORDER is a few KiB). */
 export const OPENAPI_BODY_LIMIT_BYTES = 64 * 1024;
@@ -124,6 +125,15 @@ const ROUTES: Record<string, Operation> = Object.fromEntries(
 
 export function registerOpenApi(app: FastifyInstance, ctx: WalletContext): void {
   const cache = new MerchantCache(ctx.store, ctx.clock);
+  // A verify, reject, freeze or key change in this process takes effect on the next call; one made by
+  // another process (the CLI) within about a second.
+  const unsubscribe = ctx.onMerchantChanged((clientId) => cache.invalidate(clientId));
+  const watcher = new MerchantChangeWatcher(ctx, (clientId) => cache.invalidate(clientId));
+  app.addHook('onReady', async () => watcher.start());
+  app.addHook('onClose', async () => {
+    unsubscribe();
+    await watcher.stop();
+  });
   const send = (
     req: FastifyRequest,
     reply: FastifyReply,

@@ -9,7 +9,7 @@
  *
  * Guards, in order: partnerId belongs to the caller (ACCESS_DENIED) -> merchant verified
  * (PARTNER_STATUS_ABNORMAL) -> idempotency replay (or REPEAT_REQ_INCONSISTENT) -> appId is the caller's
- * mini program (ACCESS_DENIED) -> currency (CURRENCY_NOT_SUPPORT) -> amount limit
+ * mini program with the Payment feature (ACCESS_DENIED) -> currency (CURRENCY_NOT_SUPPORT) -> amount limit
  * (PAYMENT_AMOUNT_EXCEED_LIMIT) -> payment factor, expiry, URLs, ORDER (PARAM_ILLEGAL).
  */
 import { createHash } from 'node:crypto';
@@ -29,6 +29,7 @@ import {
   type PayV2Request,
 } from '@billetera/protocol';
 import {
+  featuresOf,
   findMiniProgram,
   findPaymentByRequestId,
   insertPaymentIfAbsent,
@@ -175,6 +176,13 @@ async function createPaymentOrRefuse(
     const mini = await findMiniProgram(ctx.store.db, req.appId);
     if (!mini || mini.merchantId !== merchant.id) {
       throw new Refusal('ACCESS_DENIED', `appId: ${req.appId} is not a mini program of this merchant`);
+    }
+    // Features gate OpenAPIs (decisions.md "Platform"): without Payment, the mini program may not pay.
+    if ((await featuresOf(ctx.store.db, req.appId)).get('PAYMENT') !== 'ACTIVE') {
+      throw new Refusal(
+        'ACCESS_DENIED',
+        `appId: ${req.appId} (${mini.name}) has not added the Payment feature: add it in the console`,
+      );
     }
   }
   const payment = buildPayment(ctx, merchant, req, requestHash);

@@ -18,12 +18,12 @@ export interface CreatedMerchant {
 }
 
 /** Client-Id: 16 characters of base32 (80 random bits); partnerId: `P` and 20 digits. */
-function newClientId(): string {
+export function newClientId(): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
   return [...randomBytes(16)].map((b) => alphabet[b % 32]).join('');
 }
 
-function newPartnerId(): string {
+export function newPartnerId(): string {
   return 'P' + [...randomBytes(20)].map((b) => String(b % 10)).join('');
 }
 

@@ -1,6 +1,7 @@
 /**
- * Mini programs: each has an appId and belongs to one merchant. Until the workspace (upload, review,
- * publish) arrives, a mini program is registered with the URL its index page is served at, published.
+ * Mini programs: each has an appId and belongs to one merchant. These are EXTERNAL ones, registered by
+ * the CLI with the URL their index page is served at, and published at once; the workspace
+ * (services/workspace.ts) creates UPLOADED ones, whose versions the wallet serves.
  */
 import { randomInt } from 'node:crypto';
 import { DEFAULT_FEATURES, isFeature, type Feature } from '@billetera/domain';
@@ -18,7 +19,7 @@ import { isHttpUrl } from './merchants.ts';
 import { UserInputError } from './users.ts';
 
 /** Alipay-style numeric appId: 19 digits. */
-function newAppId(): string {
+export function newAppId(): string {
   let digits = '2026';
   while (digits.length < 19) digits += String(randomInt(10));
   return digits;
@@ -51,6 +52,10 @@ export async function createMiniProgram(
     entryUrl: input.entryUrl,
     status: 'PUBLISHED',
     createdAt: ctx.clock.now(),
+    hosting: 'EXTERNAL',
+    publishedVersion: null,
+    logoType: null,
+    serverOrigins: [],
   };
   await ctx.store.transaction(async (tx) => {
     await insertMiniProgram(tx, mini);

@@ -31,6 +31,8 @@ export interface StaffPageOptions<S extends string> {
   who?: string;
   /** Extra scripts from /static (the CSP forbids inline scripts). */
   scripts?: string[];
+  /** Extra stylesheets from /static, after console.css. */
+  styles?: string[];
 }
 
 function frame<S extends string>(
@@ -66,6 +68,7 @@ function frame<S extends string>(
         <title>${o.title} · ${brand}</title>
         <link rel="stylesheet" href="/static/billetera.css" />
         <link rel="stylesheet" href="/static/console.css" />
+        ${(o.styles ?? []).map((s) => html`<link rel="stylesheet" href="/static/${s}" />`)}
         ${(o.scripts ?? []).map((s) => html`<script src="/static/${s}" defer></script>`)}
       </head>
       <body class="staff ${area}">

@@ -36,10 +36,24 @@ export function homePage(o: {
         </form>
       </section>
       <section class="card" aria-labelledby="apps-title">
+        <link rel="stylesheet" href="/static/workspace.css" />
         <h2 id="apps-title">Mini programs</h2>
         <div class="apps">
           ${o.apps.length === 0 ? html`<p class="muted">No mini programs are published yet.</p>` : ''}
-          ${o.apps.map((a) => html`<a href="/app/mini/${a.appId}"><strong>${a.name}</strong><span class="muted">${a.description}</span></a>`)}
+          ${o.apps.map(
+            (a) =>
+              html`<a href="/app/mini/${a.appId}" class="with-logo"
+                >${
+                  a.logoType
+                    ? html`<img src="/app/logo/${a.appId}" alt="" width="48" height="48" class="app-logo" />`
+                    : html`<span class="app-logo app-logo-none" aria-hidden="true"
+                        >${[...a.name][0] ?? ''}</span
+                      >`
+                }<span class="app-text"
+                  ><strong>${a.name}</strong><span class="muted">${a.description}</span></span
+                ></a
+              >`,
+          )}
         </div>
         <p class="more"><a href="/app/authorizations">Authorized mini programs</a></p>
       </section>
@@ -67,18 +81,28 @@ export function homePage(o: {
 
 export function miniProgramPage(o: {
   app: MiniProgram;
+  /** Where the frame loads (absolute, or relative to the wallet) and the prefix navigateTo stays under. */
+  entry: { url: string; scope: string };
+  /** The mini program's ACTIVE features: host.js refuses a JSAPI without its feature (error 4). */
+  features: readonly string[];
   resumePaymentId: string | undefined;
   siteName: string;
   /** For host.js's calls to /app/api/auth-codes; the sandboxed iframe cannot read its parent's DOM. */
   csrf: string;
+  /** A member's or an operator's preview of a version: a banner with a way back instead of the wallet's. */
+  preview?: { label: string; backHref: string; backLabel: string } | undefined;
 }): string {
-  const body = html` <iframe
+  const body = html`${o.preview ? html`<link rel="stylesheet" href="/static/workspace.css" />` : ''}
+    <iframe
       id="mini"
       class="mini-frame"
       title="${o.app.name}"
       sandbox="allow-scripts"
       data-app-id="${o.app.appId}"
-      data-entry-url="${o.app.entryUrl}"
+      data-app-name="${o.app.name}"
+      data-entry-url="${o.entry.url}"
+      data-scope="${o.entry.scope}"
+      data-features="${o.features.join(' ')}"
       data-resume-payment="${o.resumePaymentId ?? ''}"
       data-site-name="${o.siteName}"
       data-csrf="${o.csrf}"
@@ -127,9 +151,14 @@ export function miniProgramPage(o: {
       </div>
     </div>
     <div id="toast" class="toast" role="status" aria-live="polite" hidden></div>`;
-  const header = html`<header class="topbar">
-    <a href="/app" class="brand" aria-label="Back to Billetera">‹ Billetera</a
-    ><span class="app-name">${o.app.name}</span>
-  </header>`;
+  const header = o.preview
+    ? html`<header class="topbar preview-bar">
+        <a href="${o.preview.backHref}" class="brand" aria-label="${o.preview.backLabel}">‹ Back</a
+        ><span class="app-name">${o.app.name}</span><span class="preview-label">${o.preview.label}</span>
+      </header>`
+    : html`<header class="topbar">
+        <a href="/app" class="brand" aria-label="Back to Billetera">‹ Billetera</a
+        ><span class="app-name">${o.app.name}</span>
+      </header>`;
   return page({ title: o.app.name, body, scripts: ['host.js'], bodyClass: 'host-mini', header });
 }

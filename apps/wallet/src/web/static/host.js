@@ -12,7 +12,14 @@
   const consentAllow = document.getElementById('consent-allow');
   const consentDeny = document.getElementById('consent-deny');
   const appId = frame.dataset.appId;
-  const entry = new URL(frame.dataset.entryUrl);
+  const appName = frame.dataset.appName || 'This mini program';
+  // The entry is absolute (a merchant's server) or relative (a version the wallet hosts under /mp/).
+  const entry = new URL(frame.dataset.entryUrl, window.location.href);
+  // navigateTo stays under this prefix: the merchant's origin, or the hosted version's own folder.
+  const scope = new URL(frame.dataset.scope || '/', entry).href;
+  // The mini program's active features: a JSAPI that needs a missing one fails with error 4 (the
+  // server checks again: this is for a clear, immediate answer, not the guard).
+  const features = new Set((frame.dataset.features || '').split(' ').filter(Boolean));
   // The session's CSRF token, for /app/api/auth-codes. The iframe (an opaque origin) cannot read this page,
   // and the attribute goes anyway: the token lives only in this closure from here on.
   const csrf = frame.dataset.csrf || '';
@@ -91,7 +98,7 @@
       } catch {
         throw fail(ERR.INVALID_PARAMS, 'url is not a valid URL');
       }
-      if (target.origin !== entry.origin)
+      if (target.origin !== entry.origin || !target.href.startsWith(scope))
         throw fail(ERR.INVALID_PARAMS, 'url must stay inside the mini program');
       frame.src = target.href;
       return {};
@@ -266,11 +273,21 @@
       },
     );
     if (res.status === 404) throw fail(ERR.INVALID_PARAMS, 'this mini program has no such payment');
+    if (res.status === 401)
+      throw fail(ERR.UNKNOWN, 'not signed in to Billetera: sign in to the wallet in this browser first');
+    if (res.status === 403) {
+      const body = await res.json().catch(() => null);
+      throw body && typeof body.error === 'number'
+        ? fail(body.error, String(body.errorMessage))
+        : fail(ERR.NOT_AUTHORIZED, 'this mini program may not take payments');
+    }
     if (!res.ok) throw new Error(`status ${res.status}`);
     return res.json();
   }
 
   async function tradePay(p) {
+    if (!features.has('PAYMENT'))
+      throw fail(ERR.NOT_AUTHORIZED, `${appName} has not added the Payment feature`);
     const paymentId = paymentIdOf(p);
     if (active) throw fail(ERR.UNKNOWN, 'another payment is already in progress');
     if (asking) throw fail(ERR.UNKNOWN, 'an authorization is waiting for the user');
@@ -324,5 +341,5 @@
   // can never arrive before this script is ready to answer it.
   frame.src = entry.href;
   const resume = frame.dataset.resumePayment;
-  if (resume) void openSheet(resume);
+  if (resume && features.has('PAYMENT')) void openSheet(resume);
 })();
