@@ -8,6 +8,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyPassword } from '@billetera/wallet';
 import { BACKENDS, type BackendEnv } from './backends.ts';
 import { runCli } from './wallet-harness.ts';
 
@@ -50,6 +51,29 @@ describe('billetera start', () => {
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
+    }
+    // The printed console and ops sign-ins are real accounts with those passwords.
+    const console_ = /Console:\s+\S+\/console\s+(\S+) \/ (\S+)/.exec(out);
+    const ops = /Ops:\s+\S+\/ops\s+(\S+) \/ (\S+)/.exec(out);
+    expect(console_ && ops).toBeTruthy();
+    const store = await env.openStore();
+    try {
+      const account = await store.db
+        .selectFrom('merchant_accounts as a')
+        .innerJoin('merchants as m', 'm.id', 'a.merchant_id')
+        .select(['a.password_hash', 'm.name'])
+        .where('a.email', '=', console_![1]!)
+        .executeTakeFirstOrThrow();
+      expect(account.name).toBe('Billetera Demo Shop');
+      expect(await verifyPassword(console_![2]!, account.password_hash)).toBe(true);
+      const operator = await store.db
+        .selectFrom('operators')
+        .select('password_hash')
+        .where('email', '=', ops![1]!)
+        .executeTakeFirstOrThrow();
+      expect(await verifyPassword(ops![2]!, operator.password_hash)).toBe(true);
+    } finally {
+      await store.close();
     }
   }, 60_000);
 

@@ -6,11 +6,18 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateRsaKeyPair } from '@billetera/protocol/signing';
-import { findMerchantByClientId, findMiniProgram, findUserByPhone } from '@billetera/store';
+import {
+  findMerchantByClientId,
+  findMiniProgram,
+  findUserByPhone,
+  insertMerchantAccount,
+} from '@billetera/store';
 import {
   createMerchant,
   createMiniProgram,
+  createOperator,
   createUser,
+  hashPassword,
   moveMiniProgram,
   setMiniProgramFeature,
   topUpUser,
@@ -57,6 +64,12 @@ export interface DemoMerchant {
 
 const DEMO_MERCHANT_NAME = 'Billetera Demo Shop';
 
+/** Sign-ins for the console (the demo merchant) and the back office, printed by `start`. */
+export const DEMO_STAFF = {
+  merchant: { email: 'shop@billetera.demo', password: 'billetera-demo-shop' },
+  operator: { email: 'ops@billetera.demo', password: 'billetera-demo-ops' },
+} as const;
+
 export async function seedDemo(
   ctx: WalletContext,
   dataDir: string,
@@ -70,7 +83,38 @@ export async function seedDemo(
     for (const t of u.topUps)
       await topUpUser(ctx, { phone: u.phone, amountMinor: t.amountMinor, currency: t.currency });
   }
+  await ensureDemoStaff(ctx, merchant.merchantId);
   return { merchant, users: DEMO_USERS };
+}
+
+/** The demo merchant's console account and a demo operator, unless they exist. */
+async function ensureDemoStaff(ctx: WalletContext, merchantId: string): Promise<void> {
+  const db = ctx.store.db;
+  const account = await db
+    .selectFrom('merchant_accounts')
+    .select('id')
+    .where('merchant_id', '=', merchantId)
+    .executeTakeFirst();
+  const emailTaken = await db
+    .selectFrom('merchant_accounts')
+    .select('id')
+    .where('email', '=', DEMO_STAFF.merchant.email)
+    .executeTakeFirst();
+  if (!account && !emailTaken) {
+    await insertMerchantAccount(db, {
+      id: ctx.ids.next('macc'),
+      merchantId,
+      email: DEMO_STAFF.merchant.email,
+      passwordHash: await hashPassword(DEMO_STAFF.merchant.password),
+      createdAt: ctx.clock.now(),
+    });
+  }
+  const operator = await db
+    .selectFrom('operators')
+    .select('id')
+    .where('email', '=', DEMO_STAFF.operator.email)
+    .executeTakeFirst();
+  if (!operator) await createOperator(ctx, DEMO_STAFF.operator);
 }
 
 async function ensureDemoMerchant(ctx: WalletContext, dir: string): Promise<DemoMerchant> {

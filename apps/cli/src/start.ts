@@ -5,7 +5,7 @@ import { startDemoShop } from '@billetera/demo-shop';
 import { formatAmount } from '@billetera/protocol';
 import { balancesOf, findUserByPhone } from '@billetera/store';
 import { SQLITE_FILE_NAME, startWallet, type RunningWallet } from '@billetera/wallet';
-import { ensureDemoMiniProgram, seedDemo } from './demo.ts';
+import { DEMO_STAFF, ensureDemoMiniProgram, seedDemo } from './demo.ts';
 import { parseIntStrict, withStoreOptions, type StoreOptions } from './options.ts';
 
 interface StartFlags extends StoreOptions {
@@ -120,6 +120,8 @@ async function startDemo(
     `  Mini program:  "Demo Shop", appId ${appId}: open it from the host app`,
     `  Merchant:      "${demo.merchant.name}", Client-Id ${demo.merchant.clientId}, partnerId ${demo.merchant.partnerId}`,
     `  Private key:   ${relativePath(demo.merchant.privateKeyFile)} (keyVersion ${demo.merchant.keyVersion})`,
+    `  Console:       ${wallet.ctx.publicUrl}/console  ${DEMO_STAFF.merchant.email} / ${DEMO_STAFF.merchant.password}`,
+    `  Ops:           ${wallet.ctx.publicUrl}/ops  ${DEMO_STAFF.operator.email} / ${DEMO_STAFF.operator.password}`,
     '',
     'Demo users (phone / PIN / balance)',
   ];

@@ -11,8 +11,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './schema.ts';
 import { toPayment, type Payment } from './payments.ts';
 import type { AttemptOutcome, NotificationKind, NotificationStatus } from './notifications.ts';
-import type { Refund } from './refunds.ts';
-import type { RefundStatus } from '@billetera/protocol';
+import { toRefund, type Refund } from './refunds.ts';
 
 type Tx = Transaction<Database> | Kysely<Database>;
 
@@ -93,23 +92,7 @@ export async function merchantPaymentRefunds(
     .orderBy('created_at')
     .orderBy('id')
     .execute();
-  return rows.map((r) => ({
-    id: r.id,
-    merchantId: r.merchant_id,
-    paymentId: r.payment_id,
-    refundRequestId: r.refund_request_id,
-    requestHash: r.request_hash,
-    apiVersion: r.api_version as Refund['apiVersion'],
-    status: r.status as RefundStatus,
-    currency: r.currency,
-    amount: BigInt(r.amount),
-    reason: r.reason,
-    notifyUrl: r.notify_url,
-    extendInfo: r.extend_info,
-    createdAt: Number(r.created_at),
-    refundedAt: r.refunded_at === null ? null : Number(r.refunded_at),
-    failReason: r.fail_reason,
-  }));
+  return rows.map(toRefund);
 }
 
 /** A notification as the console lists it (without its body). */

@@ -28,7 +28,7 @@ export interface Refund {
   failReason: string | null;
 }
 
-const toRefund = (r: Selectable<RefundsTable>): Refund => ({
+export const toRefund = (r: Selectable<RefundsTable>): Refund => ({
   id: r.id,
   merchantId: r.merchant_id,
   paymentId: r.payment_id,

@@ -250,29 +250,40 @@ export function consoleSignUpPage(o: {
   });
 }
 
+/** The sign-in form shared by the console and ops: the same fields, each area's own action. */
+export function staffSignInForm(o: {
+  area: 'console' | 'ops';
+  csrf: string;
+  next: string;
+  email?: string | undefined;
+  error?: string | undefined;
+}): Html {
+  return html`${o.error ? html`<p class="error" role="alert" id="signin-error">${o.error}</p>` : ''}
+    <form method="post" action="/${o.area}/sign-in" class="stack" novalidate data-once>
+      <input type="hidden" name="_csrf" value="${o.csrf}" />
+      <input type="hidden" name="next" value="${o.next}" />
+      <label for="email">Email</label>
+      <input
+        id="email"
+        name="email"
+        type="email"
+        autocomplete="${o.area === 'ops' ? 'username' : 'email'}"
+        required
+        value="${o.email ?? ''}"
+        ${o.error ? html`aria-describedby="signin-error"` : ''}
+      />
+      <label for="password">Password</label>
+      <input id="password" name="password" type="password" autocomplete="current-password" required />
+      <button type="submit" class="primary">Sign in</button>
+    </form>`;
+}
+
 export function consoleSignInPage(o: { csrf: string; next: string; email?: string; error?: string }): string {
   return consolePage({
     title: 'Sign in',
     body: html`<section class="card ob-auth" aria-labelledby="signin-title">
       <h1 id="signin-title">Sign in to the merchant console</h1>
-      ${o.error ? html`<p class="error" role="alert" id="signin-error">${o.error}</p>` : ''}
-      <form method="post" action="/console/sign-in" class="stack" novalidate data-once>
-        <input type="hidden" name="_csrf" value="${o.csrf}" />
-        <input type="hidden" name="next" value="${o.next}" />
-        <label for="email">Email</label>
-        <input
-          id="email"
-          name="email"
-          type="email"
-          autocomplete="email"
-          required
-          value="${o.email ?? ''}"
-          ${o.error ? html`aria-describedby="signin-error"` : ''}
-        />
-        <label for="password">Password</label>
-        <input id="password" name="password" type="password" autocomplete="current-password" required />
-        <button type="submit" class="primary">Sign in</button>
-      </form>
+      ${staffSignInForm({ area: 'console', ...o })}
       <p>New to Billetera? <a href="/console/sign-up">Create a merchant account</a></p>
     </section>`,
     scripts: ['forms.js'],

@@ -15,6 +15,7 @@ import {
   formatTime,
   historyList,
   licenceSummary,
+  staffSignInForm,
   statusBadge,
 } from './onboarding-pages.ts';
 
@@ -28,24 +29,7 @@ export function opsSignInPage(o: { csrf: string; next: string; email?: string; e
     title: 'Sign in',
     body: html`<section class="card ob-auth" aria-labelledby="signin-title">
       <h1 id="signin-title">Operators’ sign-in</h1>
-      ${o.error ? html`<p class="error" role="alert" id="signin-error">${o.error}</p>` : ''}
-      <form method="post" action="/ops/sign-in" class="stack" novalidate data-once>
-        <input type="hidden" name="_csrf" value="${o.csrf}" />
-        <input type="hidden" name="next" value="${o.next}" />
-        <label for="email">Email</label>
-        <input
-          id="email"
-          name="email"
-          type="email"
-          autocomplete="username"
-          required
-          value="${o.email ?? ''}"
-          ${o.error ? html`aria-describedby="signin-error"` : ''}
-        />
-        <label for="password">Password</label>
-        <input id="password" name="password" type="password" autocomplete="current-password" required />
-        <button type="submit" class="primary">Sign in</button>
-      </form>
+      ${staffSignInForm({ area: 'ops', ...o })}
       <p class="muted ob-small">
         Operators are created with <code>billetera operator create --email E</code>.
       </p>
