@@ -225,18 +225,7 @@ export function paymentsPage(f: ViewFrame, page: PaymentPage): string {
                     </tbody>
                   </table>
                 </div>
-                <nav class="cv-pager" aria-label="Pages">
-                  ${page.paged ? html`<a href="${link('/console/payments', { ...filter })}">Newest</a>` : ''}
-                  ${
-                    page.next
-                      ? html`<a
-                          href="${link('/console/payments', { ...filter, after: page.next })}"
-                          rel="next"
-                          >Older payments</a
-                        >`
-                      : ''
-                  }
-                </nav>`
+                ${pager('/console/payments', { ...filter }, page, 'Older payments')}`
       }`,
   });
 }
@@ -546,18 +535,20 @@ export function notificationsPage(f: ViewFrame, page: NotificationPage, x: Notif
                     </tbody>
                   </table>
                 </div>
-                <nav class="cv-pager" aria-label="Pages">
-                  ${page.paged ? html`<a href="${link('/console/notifications', base)}">Newest</a>` : ''}
-                  ${
-                    page.next
-                      ? html`<a
-                          href="${link('/console/notifications', { ...base, after: page.next })}"
-                          rel="next"
-                          >Older notifications</a
-                        >`
-                      : ''
-                  }
-                </nav>`
+                ${pager('/console/notifications', base, page, 'Older notifications')}`
       }`,
   });
+}
+
+/** Newest / older links of a keyset-paged list. */
+function pager(
+  path: string,
+  base: Record<string, string | undefined>,
+  page: { paged: boolean; next?: string | undefined },
+  olderLabel: string,
+): Html {
+  return html`<nav class="cv-pager" aria-label="Pages">
+    ${page.paged ? html`<a href="${link(path, base)}">Newest</a>` : ''}
+    ${page.next ? html`<a href="${link(path, { ...base, after: page.next })}" rel="next">${olderLabel}</a>` : ''}
+  </nav>`;
 }
