@@ -99,11 +99,15 @@ export async function findMiniProgram(tx: Tx, appId: string): Promise<MiniProgra
 }
 
 /** What the host app lists for everyone: PUBLISHED mini programs (an UPLOADED one with a live version). */
+/** What the host lists: published mini programs of merchants that may take payments (VERIFIED). */
 export async function publishedMiniPrograms(tx: Tx): Promise<MiniProgram[]> {
   const rows = await tx
     .selectFrom('mini_programs')
     .select(MINI_PROGRAM_COLUMNS)
     .where('status', '=', 'PUBLISHED')
+    .where('merchant_id', 'in', (eb) =>
+      eb.selectFrom('merchants').select('id').where('status', '=', 'VERIFIED'),
+    )
     .where((eb) => eb.or([eb('hosting', '=', 'EXTERNAL'), eb('published_version', 'is not', null)]))
     .orderBy('name')
     .orderBy('app_id')

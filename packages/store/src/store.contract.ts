@@ -31,6 +31,7 @@ import {
   insertMiniProgram,
   insertSession,
   publishedMiniPrograms,
+  setMerchantStatus,
   updateMiniProgramEntry,
   userHistory,
   claimNotification,
@@ -306,6 +307,12 @@ export function storeContract(create: () => Promise<BackendEnv>): void {
       merchantId: merchant.id,
     });
     expect(await findMiniProgram(store.db, 'nope')).toBeUndefined();
+
+    // A frozen merchant's mini programs leave the host's list, and come back when it is unfrozen.
+    await setMerchantStatus(store.db, merchant.id, 'FROZEN');
+    expect(await publishedMiniPrograms(store.db)).toEqual([]);
+    await setMerchantStatus(store.db, merchant.id, 'VERIFIED');
+    expect((await publishedMiniPrograms(store.db)).map((m) => m.appId)).toEqual(['2026000000000000001']);
   });
 
   it('finds live sessions only, and deletes expired ones', async () => {

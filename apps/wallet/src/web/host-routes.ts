@@ -11,6 +11,7 @@ import { FEATURES } from '@billetera/domain';
 import {
   balancesOf,
   featuresOf,
+  findMerchantById,
   findMiniProgram,
   findPaymentById,
   miniProgramLogo,
@@ -86,7 +87,10 @@ export function registerHost(app: FastifyInstance, ctx: WalletContext): void {
       const csrf = csrfTokenFor(req, reply, web);
       if (!web) return sendPage(reply, 200, signInPage({ next: req.url, csrf, embedded: false }));
       const mini = await findMiniProgram(ctx.store.db, req.params.appId);
-      const entry = mini && mini.status === 'PUBLISHED' ? liveEntryOf(mini) : undefined;
+      const owner = mini && (await findMerchantById(ctx.store.db, mini.merchantId));
+      // A frozen (or not yet verified) merchant's mini programs are not offered to users.
+      const entry =
+        mini && mini.status === 'PUBLISHED' && owner?.status === 'VERIFIED' ? liveEntryOf(mini) : undefined;
       if (!mini || !entry) return reply.code(404).send({ error: 'no such mini program' });
       const features = await activeFeatures(ctx, mini.appId);
       // A payment is resumed only for a mini program that may take payments.

@@ -13,6 +13,7 @@ import { BACKENDS, type BackendEnv } from '../../../../test/backends.ts';
 import { specCall } from '../../../../test/spec-merchant.ts';
 import { addMerchant, addUser, startTestWallet, type TestMerchant } from '../../../../test/wallet-harness.ts';
 import type { RunningWallet } from '../wallet.ts';
+import { freezeMerchant, unfreezeMerchant } from '../services/onboarding.ts';
 import { PREVIEW_TTL_MS } from '../services/workspace.ts';
 import {
   consoleSession,
@@ -325,6 +326,15 @@ describe('the workspace over HTTP', () => {
     }
     expect((await call(`/mp/${appId}/1/nope.js`)).status).toBe(404);
     expect((await call(`/mp/${appId}/1/p/whatever/index.html`)).status).toBe(404);
+
+    // Frozen, the merchant's mini program leaves the host; unfrozen, it is back.
+    const freeze = { merchantId: shopA.merchant.id, actor: 'cli' as const };
+    expect((await freezeMerchant(wallet.ctx, freeze)).ok).toBe(true);
+    expect((await home()).text).not.toContain(APP);
+    expect((await call(`/app/mini/${appId}`, { session: user })).status).toBe(404);
+    expect((await unfreezeMerchant(wallet.ctx, freeze)).ok).toBe(true);
+    expect((await home()).text).toContain(APP);
+    expect((await call(`/app/mini/${appId}`, { session: user })).status).toBe(200);
   });
 
   it('enforces the Payment feature in the host and the signed OpenAPI, and takes User information via ops', async () => {
