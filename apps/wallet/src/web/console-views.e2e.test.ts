@@ -180,6 +180,16 @@ for (const backend of BACKENDS) {
       expect(await activeMerchantKeys(wallet.ctx.store.db, shop.merchant.id)).toHaveLength(1);
     });
 
+    it('shows a merchant verified from the command line as verified, without licence steps it never took', async () => {
+      const shop = await addMerchant(wallet.ctx);
+      const web = await consoleClient(wallet.ctx, wallet.url, shop.merchant.id);
+      const overview = await web.get('/console');
+      expect(overview.status).toBe(200);
+      expect(overview.body).toContain(shop.merchant.clientId);
+      expect(overview.body).not.toContain('Licence submitted');
+      expect(overview.body).not.toContain('ob-steps');
+    });
+
     it('checks the CSRF token, and sends signed-out visitors to sign in', async () => {
       const shop = await addMerchant(wallet.ctx);
       const web = await consoleClient(wallet.ctx, wallet.url, shop.merchant.id);

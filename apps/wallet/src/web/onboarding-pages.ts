@@ -395,7 +395,10 @@ export function consoleOverviewPage(
       <section class="card ob-status" aria-labelledby="status-title">
         <h1 id="status-title">${merchant.name}</h1>
         <p class="ob-status-line">Status: ${statusBadge(status)}</p>
-        ${steps(status)}
+        ${
+          // A merchant verified by an operator's command never went through the steps: no step bar then.
+          latest || status !== 'VERIFIED' ? steps(status) : ''
+        }
         <p>${EXPLANATIONS[status]}</p>
         ${
           rejected
