@@ -14,6 +14,8 @@ import {
   SqliteDriver,
   type DatabaseConnection,
   type Driver,
+  type SqliteDatabase,
+  type SqliteStatement,
   type MigrationProvider,
   type Transaction,
 } from 'kysely';
@@ -79,12 +81,41 @@ class ImmediateSqliteDriver extends SqliteDriver {
   }
 }
 
+/** How many distinct prepared statements the SQLite connection keeps (the app has a few hundred). */
+const SQLITE_STATEMENT_CACHE_SIZE = 1_000;
+
+/**
+ * better-sqlite3 with its prepared statements kept by SQL text (least recently used dropped first): Kysely
+ * prepares every query anew, and preparing costs as much as running a small query. Safe because the one
+ * connection runs one query at a time (Kysely's driver holds a mutex around it).
+ */
+function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    prepare(sql: string) {
+      let stmt = cache.get(sql);
+      if (stmt) {
+        cache.delete(sql);
+      } else {
+        stmt = database.prepare(sql);
+        if (cache.size >= SQLITE_STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      }
+      cache.set(sql, stmt);
+      return stmt as unknown as SqliteStatement;
+    },
+    close: () => database.close(),
+  };
+}
+
 class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(private readonly database: BetterSqlite3.Database) {
-    super({ database });
+  private readonly cached: SqliteDatabase;
+  constructor(database: BetterSqlite3.Database) {
+    const cached = withStatementCache(database);
+    super({ database: cached });
+    this.cached = cached;
   }
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver({ database: this.database });
+    return new ImmediateSqliteDriver({ database: this.cached });
   }
 }
 
