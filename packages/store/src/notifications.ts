@@ -126,17 +126,24 @@ export async function enqueueNotification(
   return toNotification(row);
 }
 
-/** Due rows: pending, their time has come, and no live lease on them. */
-export async function findDueNotifications(tx: Tx, now: number, limit: number): Promise<Notification[]> {
-  const rows = await tx
+/**
+ * Due rows: pending, their time has come, and no live lease on them; none of `skipMerchants` (the
+ * merchants whose delivery slots are all in use in this worker).
+ */
+export async function findDueNotifications(
+  tx: Tx,
+  now: number,
+  limit: number,
+  skipMerchants: readonly string[] = [],
+): Promise<Notification[]> {
+  let query = tx
     .selectFrom('notifications')
     .selectAll()
     .where('status', '=', 'PENDING')
     .where('next_attempt_at', '<=', BigInt(now))
-    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', BigInt(now))]))
-    .orderBy('next_attempt_at')
-    .limit(limit)
-    .execute();
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', BigInt(now))]));
+  if (skipMerchants.length > 0) query = query.where('merchant_id', 'not in', skipMerchants);
+  const rows = await query.orderBy('next_attempt_at').limit(limit).execute();
   return rows.map(toNotification);
 }
 
@@ -255,13 +262,26 @@ export async function attemptsOf(tx: Tx, notificationId: string): Promise<Notifi
   }));
 }
 
-/** The earliest time any pending notification is due (for the worker's sleep), or null. */
-export async function nextDueAt(tx: Tx): Promise<number | null> {
-  const row = await tx
+/**
+ * The earliest time any pending notification is due (for the worker's sleep), or null. With `now`, rows
+ * under a live lease are left out (they are being sent: the worker that holds one wakes when it is done,
+ * and a dead worker's lease is found by the next poll), and so are `skipMerchants`' rows.
+ */
+export async function nextDueAt(
+  tx: Tx,
+  opts: { now?: number; skipMerchants?: readonly string[] } = {},
+): Promise<number | null> {
+  let query = tx
     .selectFrom('notifications')
     .select((eb) => eb.fn.min('next_attempt_at').as('due'))
-    .where('status', '=', 'PENDING')
-    .executeTakeFirst();
+    .where('status', '=', 'PENDING');
+  if (opts.now !== undefined) {
+    const now = BigInt(opts.now);
+    query = query.where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]));
+  }
+  if (opts.skipMerchants && opts.skipMerchants.length > 0)
+    query = query.where('merchant_id', 'not in', opts.skipMerchants);
+  const row = await query.executeTakeFirst();
   return row?.due === null || row?.due === undefined ? null : Number(row.due);
 }
 

@@ -109,6 +109,22 @@ for (const backend of BACKENDS) {
       ).toMatchObject({ attemptsLeft: MAX_PIN_ATTEMPTS - 1 });
     });
 
+    it('a right PIN counts as right even when the payment itself is refused (balance too low)', async () => {
+      // The PIN attempt and the payment share one transaction; a refused payment rolls back only its part.
+      const user = await addUser(wallet.ctx, { USD: 50n });
+      for (let i = 0; i < MAX_PIN_ATTEMPTS - 1; i++)
+        await confirmPayment(wallet.ctx, { paymentId: await newPayment(), phone: user.phone, pin: '999999' });
+      const poor = await newPayment('100');
+      expect(
+        await confirmPayment(wallet.ctx, { paymentId: poor, phone: user.phone, pin: user.pin }),
+      ).toMatchObject({ ok: false, code: 'USER_BALANCE_NOT_ENOUGH' });
+      expect(await findPaymentById(wallet.ctx.store.db, poor)).toMatchObject({ status: 'PROCESSING' });
+      expect(await balance(user.id)).toBe(50n);
+      expect(
+        await confirmPayment(wallet.ctx, { paymentId: await newPayment(), phone: user.phone, pin: '999999' }),
+      ).toMatchObject({ attemptsLeft: MAX_PIN_ATTEMPTS - 1 });
+    });
+
     it('refuses an expired order without debiting, fails it and owes a FAIL notification', async () => {
       const user = await addUser(wallet.ctx, { USD: 5_000n });
       const id = await newPayment('100', 60_000);

@@ -1,11 +1,13 @@
 /**
  * The user confirms a payment with their PIN (the cashier's use case; `billetera sandbox pay` runs the
- * same code). Three steps:
+ * same code). Two steps:
  *   1. read the payment: unknown, final or expired orders are refused before a PIN is spent;
- *   2. check the PIN in its own transaction (the attempt counter must persist even when we refuse);
- *   3. in ONE transaction: claim the payment (PROCESSING -> SUCCESS, only if not expired), debit the user
- *      (refused if it would go below zero), credit the merchant, journal, outbox row. Any refusal in
- *      step 3 rolls all of it back, so no debit ever happens without the status change, or twice.
+ *   2. ONE transaction: check the PIN and count the attempt (this part always commits, so a wrong PIN is
+ *      counted even though we refuse); then, inside a savepoint: claim the payment (PROCESSING ->
+ *      SUCCESS, only if not expired), debit the user (refused if it would go below zero), credit the
+ *      merchant, journal, outbox row. Any refusal there rolls back to the savepoint, so no debit ever
+ *      happens without the status change, or twice. One transaction means one durable commit per
+ *      confirm (shared with others under SQLite's group commit, see open-store.ts).
  */
 import {
   ORDER_EXPIRED_REASON,
@@ -24,8 +26,10 @@ import {
   finishPayment,
   postEntry,
   updatePinState,
+  withSavepoint,
   type Merchant,
   type Payment,
+  type Tx,
 } from '@billetera/store';
 import type { WalletContext } from '../context.ts';
 import { pinMatches } from '../pin-hash.ts';
@@ -56,48 +60,56 @@ export async function confirmPayment(ctx: WalletContext, input: ConfirmInput): P
   const early = decideConfirm(payment, ctx.clock.now());
   if (!early.ok) return refuseFor(ctx, payment, early.code);
 
-  const pin = await checkPin(ctx, input.phone, input.pin);
-  if (!pin.ok) return pin;
-
   try {
     const done = await ctx.store.transaction(async (tx) => {
-      const now = ctx.clock.now();
-      const current = await findPaymentById(tx, payment.id);
-      if (!current) throw new Refusal('ORDER_NOT_EXIST');
-      const decision = decideConfirm(current, now);
-      if (!decision.ok) {
-        // Expired but still PROCESSING: fail it here, with its notification, and report it as failed so
-        // the refusal below does not try to expire it a second time.
-        if (
-          decision.code === 'ORDER_EXPIRED' &&
-          decision.expireNow &&
-          (await expirePaymentInTx(ctx, tx, current.id))
-        ) {
-          return {
-            refused: decision.code,
-            payment: { ...current, status: 'FAIL', failReason: ORDER_EXPIRED_REASON },
-          } as const;
+      const pin = await checkPinInTx(ctx, tx, input.phone, input.pin);
+      if (!pin.ok) return { pinFailure: pin } as const;
+      // The PIN attempt above commits whatever happens here; the payment's writes only all together.
+      return withSavepoint(tx, 'confirm', async () => {
+        const now = ctx.clock.now();
+        const current = await findPaymentById(tx, payment.id);
+        if (!current) throw new Refusal('ORDER_NOT_EXIST');
+        const decision = decideConfirm(current, now);
+        if (!decision.ok) {
+          // Expired but still PROCESSING: fail it here, with its notification, and report it as failed so
+          // the refusal below does not try to expire it a second time.
+          if (
+            decision.code === 'ORDER_EXPIRED' &&
+            decision.expireNow &&
+            (await expirePaymentInTx(ctx, tx, current.id))
+          ) {
+            return {
+              refused: decision.code,
+              payment: { ...current, status: 'FAIL', failReason: ORDER_EXPIRED_REASON },
+            } as const;
+          }
+          return { refused: decision.code, payment: current } as const;
         }
-        return { refused: decision.code, payment: current } as const;
-      }
-      if (!(await finishPayment(tx, current.id, { status: 'SUCCESS', userId: pin.userId, paidAt: now }))) {
-        // Lost a race (another confirm, a cancel or the expiry sweeper): nothing was changed.
-        throw new Refusal('ORDER_STATUS_INVALID');
-      }
-      const entry = transfer(
-        'PAYMENT',
-        current.id,
-        userAccount(pin.userId, current.currency),
-        merchantAccount(current.merchantId, current.currency),
-        current.amount,
-      );
-      await postEntry(tx, entry, ctx.ids, now);
-      const paid = await findPaymentById(tx, current.id);
-      const merchant = await findMerchantById(tx, current.merchantId);
-      if (!paid || !merchant) throw new Error('invariant: paid payment or merchant vanished');
-      await enqueuePaymentNotification(ctx, tx, paid, merchant);
-      return { refused: undefined, payment: paid, merchant } as const;
+        if (!(await finishPayment(tx, current.id, { status: 'SUCCESS', userId: pin.userId, paidAt: now }))) {
+          // Lost a race (another confirm, a cancel or the expiry sweeper): nothing was changed.
+          throw new Refusal('ORDER_STATUS_INVALID');
+        }
+        const entry = transfer(
+          'PAYMENT',
+          current.id,
+          userAccount(pin.userId, current.currency),
+          merchantAccount(current.merchantId, current.currency),
+          current.amount,
+        );
+        await postEntry(tx, entry, ctx.ids, now);
+        const paid = await findPaymentById(tx, current.id);
+        const merchant = await findMerchantById(tx, current.merchantId);
+        if (!paid || !merchant) throw new Error('invariant: paid payment or merchant vanished');
+        await enqueuePaymentNotification(ctx, tx, paid, merchant);
+        return { refused: undefined, payment: paid, merchant } as const;
+      }).catch((err: unknown) => {
+        // Refusals end the payment part only (rolled back to the savepoint); the PIN attempt stays.
+        if (err instanceof InsufficientFundsError || err instanceof Refusal) return { error: err } as const;
+        throw err;
+      });
     });
+    if ('pinFailure' in done) return done.pinFailure;
+    if ('error' in done) throw done.error;
     ctx.onOutbox();
     if (done.refused !== undefined) return refuseFor(ctx, done.payment, done.refused);
     return { ok: true, payment: done.payment, merchant: done.merchant };
@@ -122,37 +134,40 @@ type PinResult = { ok: true; userId: string } | PinFailure;
 
 /** Checks a user's PIN in its own transaction, counting wrong attempts and applying the lockout. */
 export async function checkPin(ctx: WalletContext, phone: string, pin: string): Promise<PinResult> {
-  return ctx.store.transaction(async (tx): Promise<PinResult> => {
-    const user = await findUserByPhone(tx, phone, { forUpdate: ctx.store.dialect === 'postgres' });
-    if (!user) return refuse('USER_NOT_EXIST', 'No wallet user with this phone number');
-    if (user.status !== 'ACTIVE') return refuse('USER_STATUS_ABNORMAL', 'This wallet account is not active');
-    const now = ctx.clock.now();
-    const correct = pinMatches(ctx.secrets.pinKey, user.id, pin, user.pinHash);
-    const check = decidePin(
-      { failedAttempts: user.pinFailedAttempts, lockedUntil: user.pinLockedUntil },
-      correct,
-      now,
-    );
-    if (
-      check.next.failedAttempts !== user.pinFailedAttempts ||
-      check.next.lockedUntil !== user.pinLockedUntil
-    ) {
-      await updatePinState(tx, user.id, check.next.failedAttempts, check.next.lockedUntil);
-    }
-    if (check.ok) return { ok: true, userId: user.id };
-    if (check.code === 'PIN_LOCKED') {
-      const minutes = Math.ceil((check.lockedUntil - now) / 60_000);
-      return {
-        ...refuse('PIN_LOCKED', `Too many wrong PINs: payments are locked for ${minutes} more minutes`),
-        lockedUntil: check.lockedUntil,
-      };
-    }
-    const plural = check.attemptsLeft === 1 ? 'attempt' : 'attempts';
+  return ctx.store.transaction((tx) => checkPinInTx(ctx, tx, phone, pin));
+}
+
+/** The PIN check inside the caller's transaction; the attempt counter is written there. */
+async function checkPinInTx(ctx: WalletContext, tx: Tx, phone: string, pin: string): Promise<PinResult> {
+  const user = await findUserByPhone(tx, phone, { forUpdate: ctx.store.dialect === 'postgres' });
+  if (!user) return refuse('USER_NOT_EXIST', 'No wallet user with this phone number');
+  if (user.status !== 'ACTIVE') return refuse('USER_STATUS_ABNORMAL', 'This wallet account is not active');
+  const now = ctx.clock.now();
+  const correct = pinMatches(ctx.secrets.pinKey, user.id, pin, user.pinHash);
+  const check = decidePin(
+    { failedAttempts: user.pinFailedAttempts, lockedUntil: user.pinLockedUntil },
+    correct,
+    now,
+  );
+  if (
+    check.next.failedAttempts !== user.pinFailedAttempts ||
+    check.next.lockedUntil !== user.pinLockedUntil
+  ) {
+    await updatePinState(tx, user.id, check.next.failedAttempts, check.next.lockedUntil);
+  }
+  if (check.ok) return { ok: true, userId: user.id };
+  if (check.code === 'PIN_LOCKED') {
+    const minutes = Math.ceil((check.lockedUntil - now) / 60_000);
     return {
-      ...refuse('INVALID_PIN', `Wrong PIN, ${check.attemptsLeft} ${plural} left`),
-      attemptsLeft: check.attemptsLeft,
+      ...refuse('PIN_LOCKED', `Too many wrong PINs: payments are locked for ${minutes} more minutes`),
+      lockedUntil: check.lockedUntil,
     };
-  });
+  }
+  const plural = check.attemptsLeft === 1 ? 'attempt' : 'attempts';
+  return {
+    ...refuse('INVALID_PIN', `Wrong PIN, ${check.attemptsLeft} ${plural} left`),
+    attemptsLeft: check.attemptsLeft,
+  };
 }
 
 function refuse(

@@ -100,14 +100,15 @@ for (const backend of BACKENDS) {
         ...real,
         db: real.db,
         transaction: async (fn) => {
-          if (++calls === 2) await before();
+          // The confirm's one transaction (PIN check + payment) starts after its early read of the order.
+          if (++calls === 1) await before();
           return real.transaction(fn);
         },
       };
       return { ...wallet.ctx, store };
     };
 
-    it('never debits a confirm that raced the expiry: the sweeper committed between its PIN check and its payment', async () => {
+    it('never debits a confirm that raced the expiry: the sweeper committed between its first read and its transaction', async () => {
       const { id, expiresAt } = await order(60_000);
       const user = await addUser(wallet.ctx, { USD: 1_000n });
       clock.set(expiresAt - 1); // the confirm starts in time...
@@ -128,7 +129,7 @@ for (const backend of BACKENDS) {
       expect(await notificationsForPayment(wallet.ctx.store.db, id)).toHaveLength(1);
     });
 
-    it('fails the order itself when the confirm reaches its payment transaction at the expiry time, before the sweeper', async () => {
+    it('fails the order itself when the confirm reaches its transaction at the expiry time, before the sweeper', async () => {
       const { id, expiresAt } = await order(60_000);
       const user = await addUser(wallet.ctx, { USD: 1_000n });
       clock.set(expiresAt - 1);

@@ -5,7 +5,8 @@
  *
  * Rows are claimed with a lease longer than the timeout, so a process that dies mid-send leaves a lease
  * that runs out and the row is sent again, without that attempt counted. Sends run concurrently, up to a
- * named limit, so one slow merchant never holds up the others.
+ * named limit, and at most a quarter of that to any one merchant, so a merchant whose endpoint hangs
+ * (with any backlog) never holds up the others.
  */
 import { performance } from 'node:perf_hooks';
 import { DELIVERY_TIMEOUT_MS, MAX_ATTEMPTS, isAcknowledged, nextAttemptAt } from '@billetera/domain';
@@ -27,6 +28,8 @@ export interface NotifierOptions {
   owner: string;
   /** The most deliveries in flight at once. */
   maxInFlight?: number;
+  /** The most deliveries in flight to one merchant (default a quarter of maxInFlight). */
+  maxInFlightPerMerchant?: number;
   /** How long a claimed row stays reserved: longer than the delivery timeout. */
   leaseMs?: number;
   /** The longest the loop sleeps before looking at the outbox again. */
@@ -42,10 +45,15 @@ const MAX_REPLY_BYTES = 64 * 1024;
 
 export class Notifier {
   private readonly inFlight = new Set<Promise<void>>();
+  /** Deliveries in flight per merchant id. */
+  private readonly perMerchant = new Map<string, number>();
   private running = false;
   private wakeUp: (() => void) | undefined;
+  /** A wake() came while the loop was not asleep (pumping, or working out how long to sleep). */
+  private wakeRequested = false;
   private loop: Promise<void> | undefined;
   private readonly maxInFlight: number;
+  private readonly maxPerMerchant: number;
   private readonly leaseMs: number;
   private readonly pollMs: number;
   private readonly timeoutMs: number;
@@ -56,6 +64,7 @@ export class Notifier {
     private readonly options: NotifierOptions,
   ) {
     this.maxInFlight = options.maxInFlight ?? 32;
+    this.maxPerMerchant = options.maxInFlightPerMerchant ?? Math.max(1, Math.floor(this.maxInFlight / 4));
     this.timeoutMs = options.timeoutMs ?? DELIVERY_TIMEOUT_MS;
     this.leaseMs = options.leaseMs ?? this.timeoutMs + 5_000;
     this.pollMs = options.pollMs ?? 1_000;
@@ -84,6 +93,7 @@ export class Notifier {
 
   /** Something was just written to the outbox: look now instead of at the next poll. */
   wake(): void {
+    this.wakeRequested = true;
     this.wakeUp?.();
   }
 
@@ -96,6 +106,9 @@ export class Notifier {
 
   private async run(): Promise<void> {
     while (this.running) {
+      // Cleared before looking, so a wake() during this pump (a new outbox row, a finished delivery)
+      // makes the next sleep return at once instead of being lost until the next poll.
+      this.wakeRequested = false;
       try {
         await this.pump();
       } catch (err) {
@@ -108,14 +121,16 @@ export class Notifier {
   private async sleepMs(): Promise<number> {
     if (this.inFlight.size >= this.maxInFlight) return this.pollMs;
     try {
-      const due = await nextDueAt(this.ctx.store.db);
-      return due === null ? this.pollMs : Math.max(0, Math.min(this.pollMs, due - this.ctx.clock.now()));
+      const now = this.ctx.clock.now();
+      const due = await nextDueAt(this.ctx.store.db, { now, skipMerchants: this.saturated() });
+      return due === null ? this.pollMs : Math.max(0, Math.min(this.pollMs, due - now));
     } catch {
       return this.pollMs;
     }
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.wakeRequested) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
@@ -130,23 +145,44 @@ export class Notifier {
     const room = this.maxInFlight - this.inFlight.size;
     if (room <= 0) return 0;
     const now = this.ctx.clock.now();
-    const due = await findDueNotifications(this.ctx.store.db, now, room);
+    const due = await findDueNotifications(this.ctx.store.db, now, room, this.saturated());
+    if (due.length === 0) return 0;
+    // All the leases of one pump in one transaction (one durable commit, not one per row).
+    const claimed = await this.ctx.store.transaction(async (tx) => {
+      const mine: Notification[] = [];
+      const planned = new Map<string, number>();
+      for (const n of due) {
+        const busy = (this.perMerchant.get(n.merchantId) ?? 0) + (planned.get(n.merchantId) ?? 0);
+        if (busy >= this.maxPerMerchant) continue;
+        if (!(await claimNotification(tx, n.id, this.options.owner, now, this.leaseMs))) continue;
+        planned.set(n.merchantId, (planned.get(n.merchantId) ?? 0) + 1);
+        mine.push(n);
+      }
+      return mine;
+    });
     let started = 0;
-    for (const n of due) {
-      if (!(await claimNotification(this.ctx.store.db, n.id, this.options.owner, now, this.leaseMs)))
-        continue;
+    for (const n of claimed) {
       started++;
+      this.perMerchant.set(n.merchantId, (this.perMerchant.get(n.merchantId) ?? 0) + 1);
       const task = this.deliver(n)
         .catch((err: unknown) =>
           this.ctx.logger.error({ err, notificationId: n.id }, 'notifier: delivery bookkeeping failed'),
         )
         .finally(() => {
           this.inFlight.delete(task);
+          const left = (this.perMerchant.get(n.merchantId) ?? 1) - 1;
+          if (left > 0) this.perMerchant.set(n.merchantId, left);
+          else this.perMerchant.delete(n.merchantId);
           if (this.running) this.wake();
         });
       this.inFlight.add(task);
     }
     return started;
+  }
+
+  /** Merchants with every one of their delivery slots in use. */
+  private saturated(): string[] {
+    return [...this.perMerchant].filter(([, busy]) => busy >= this.maxPerMerchant).map(([id]) => id);
   }
 
   private async deliver(n: Notification): Promise<void> {
