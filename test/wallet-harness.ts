@@ -11,6 +11,7 @@ import {
   startWallet,
   topUpUser,
   type NotifierOptions,
+  type RateLimitOptions,
   type RunningWallet,
   type WalletContext,
 } from '@billetera/wallet';
@@ -20,7 +21,13 @@ import { specKeys, type SpecKeys } from './spec-merchant.ts';
 
 export async function startTestWallet(
   env: BackendEnv,
-  opts: { clock?: Clock; workers?: boolean; notifier?: Partial<NotifierOptions> } = {},
+  opts: {
+    clock?: Clock;
+    workers?: boolean;
+    notifier?: Partial<NotifierOptions>;
+    /** Passed to startWallet (defaults: DEFAULT_RATE_LIMITS). */
+    rateLimits?: RateLimitOptions;
+  } = {},
 ): Promise<RunningWallet> {
   return startWallet({
     dataDir: env.dataDir,
@@ -30,6 +37,7 @@ export async function startTestWallet(
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
     ...(opts.notifier ? { notifier: opts.notifier } : {}),
+    ...(opts.rateLimits !== undefined ? { rateLimits: opts.rateLimits } : {}),
   });
 }
 

@@ -3,6 +3,7 @@
  * are safe to run while the server runs (SQLite writers queue on the file lock; PostgreSQL locks rows).
  */
 import { Command } from 'commander';
+import { checkCommand } from './check-command.ts';
 import { keysCommand, merchantCommand, miniProgramCommand, sandboxCommand, userCommand } from './commands.ts';
 import { notificationsCommand } from './notifications-command.ts';
 import { operatorCommand } from './operator-commands.ts';
@@ -18,7 +19,8 @@ const program = new Command('billetera')
   .addCommand(sandboxCommand())
   .addCommand(keysCommand())
   .addCommand(notificationsCommand())
-  .addCommand(operatorCommand());
+  .addCommand(operatorCommand())
+  .addCommand(checkCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -4,7 +4,13 @@ import { Command, Option } from 'commander';
 import { startDemoShop } from '@billetera/demo-shop';
 import { formatAmount } from '@billetera/protocol';
 import { balancesOf, findUserByPhone } from '@billetera/store';
-import { SQLITE_FILE_NAME, startWallet, type RunningWallet } from '@billetera/wallet';
+import {
+  SQLITE_FILE_NAME,
+  parseRateLimits,
+  startWallet,
+  type RateLimitOptions,
+  type RunningWallet,
+} from '@billetera/wallet';
 import { DEMO_STAFF, ensureDemoMiniProgram, seedDemo } from './demo.ts';
 import { parseIntStrict, withStoreOptions, type StoreOptions } from './options.ts';
 
@@ -15,6 +21,7 @@ interface StartFlags extends StoreOptions {
   demo: boolean;
   demoShopPort?: number;
   logLevel: string;
+  rateLimits?: RateLimitOptions;
 }
 
 export function startCommand(): Command {
@@ -41,7 +48,15 @@ export function startCommand(): Command {
           parseIntStrict('--demo-shop-port', 0, 65535),
         ),
       )
-      .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('info')),
+      .addOption(new Option('--log-level <level>', 'pino log level').env('LOG_LEVEL').default('info'))
+      .addOption(
+        new Option(
+          '--rate-limits <json>',
+          'rate limits per process: false, or groups merchant, openApiIp, signIn, pin, each {"perSecond":n,"burst":n} or false (docs/protocol.md "Limits")',
+        )
+          .env('BILLETERA_RATE_LIMITS')
+          .argParser(parseRateLimits),
+      ),
   ).action(async (o: StartFlags) => {
     const wallet = await startWallet({
       dataDir: o.dataDir,
@@ -50,6 +65,7 @@ export function startCommand(): Command {
       host: o.host,
       publicUrl: o.publicUrl,
       logLevel: o.logLevel,
+      ...(o.rateLimits !== undefined ? { rateLimits: o.rateLimits } : {}),
       // `start` is for running Billetera locally: merchants' test websites on 127.0.0.1 or the LAN may
       // pass the onboarding website check (a production deployment leaves this off: SSRF guard).
       allowPrivateWebsites: true,

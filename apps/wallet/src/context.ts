@@ -1,6 +1,7 @@
 import type { Clock, IdGenerator } from '@billetera/domain';
 import type { Store } from '@billetera/store';
 import type { FastifyBaseLogger } from 'fastify';
+import type { RateLimitSettings } from './http/rate-limit.ts';
 import type { WalletSecrets } from './secrets.ts';
 
 /** Everything a use case needs, injected: storage, time, ids, secrets, and where the wallet is reached. */
@@ -27,4 +28,6 @@ export interface WalletContext {
   merchantChanged: (clientId: string) => void;
   /** Subscribes to merchantChanged; returns the unsubscribe function. */
   onMerchantChanged: (listener: (clientId: string) => void) => () => void;
+  /** The HTTP server's rate limits (http/rate-limit.ts), in memory per process. */
+  rateLimits: RateLimitSettings;
 }

@@ -9,6 +9,7 @@ import { openStore } from '@billetera/store';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { WalletContext } from './context.ts';
+import { resolveRateLimits, type RateLimitOptions } from './http/rate-limit.ts';
 import { buildServer } from './http/server.ts';
 import { randomIds, systemClock } from './runtime.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
@@ -32,7 +33,20 @@ export interface WalletOptions {
    * environment variable BILLETERA_ALLOW_PRIVATE_WEBSITES=1, else off.
    */
   allowPrivateWebsites?: boolean;
+  /**
+   * The HTTP rate limits (http/rate-limit.ts): per group a `{perSecond, burst}` or `false` (off); omitted
+   * groups keep DEFAULT_RATE_LIMITS; `false` turns them all off. The bench raises them.
+   */
+  rateLimits?: RateLimitOptions;
 }
+
+export {
+  DEFAULT_RATE_LIMITS,
+  parseRateLimits,
+  type Bucket as RateLimitBucket,
+  type RateLimitOptions,
+  type RateLimitSettings,
+} from './http/rate-limit.ts';
 
 export const SQLITE_FILE_NAME = 'billetera.sqlite';
 
@@ -65,6 +79,7 @@ export async function openWallet(options: WalletOptions): Promise<WalletContext>
       merchantListeners.add(listener);
       return () => merchantListeners.delete(listener);
     },
+    rateLimits: resolveRateLimits(options.rateLimits),
   };
 }
 

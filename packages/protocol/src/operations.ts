@@ -274,8 +274,8 @@ const COMMON: Partial<Record<ResultCode, CodeUse>> = {
   UNKNOWN_EXCEPTION: yes(
     'an unexpected fault (the database is unreachable...): retry the same request or query; the message carries a trace id',
   ),
-  REQUEST_TRAFFIC_EXCEED_LIMIT: no(
-    'Billetera has no rate limiter; an operator who puts one in front should answer this U code in an HTTP 200 envelope',
+  REQUEST_TRAFFIC_EXCEED_LIMIT: yes(
+    'the merchant is over its rate limit (signed reply), or its IP sent too many unauthenticated requests (unsigned reply, before the body is read); retry after the Retry-After header’s seconds',
   ),
   PROCESS_FAIL: no('every refusal has a specific code'),
   EXPIRED_AGENT_TOKEN: no(

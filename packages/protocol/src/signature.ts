@@ -44,6 +44,8 @@ export function parseSignatureHeader(
     const eq = part.indexOf('=');
     if (eq <= 0) return { ok: false, problem: 'malformed' };
     const key = part.slice(0, eq).trim().toLowerCase();
+    // A part given twice is ambiguous (which copy would a proxy or another verifier read?): refused.
+    if (fields.has(key)) return { ok: false, problem: 'malformed' };
     const value = part.slice(eq + 1);
     // The signature is not trimmed at the start: there a leading space is a `+` that form decoding turned
     // into a space (signatures starting with byte 0xF8-0xFB exist for keys whose modulus allows them);

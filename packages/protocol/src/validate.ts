@@ -54,7 +54,37 @@ function describe(type: ValueErrorType, schema: TSchema, value: unknown): string
   }
 }
 
-/** Parses a JSON object body; anything else (arrays, scalars, bad JSON) is refused. */
+/**
+ * The deepest nesting a request body may have (a real one is 4 or 5 levels deep). Deeper documents are
+ * refused before any code walks them: hashing or serializing one 20,000 levels deep overflows the stack.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * What makes valid JSON text unacceptable as a request body, or undefined: nesting deeper than
+ * MAX_JSON_DEPTH, or a NUL character (`\u0000`), which PostgreSQL text cannot hold (a query with one fails).
+ */
+function bodyProblem(text: string): string | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) {
+        if (text.startsWith('u0000', i + 1))
+          return 'the request body must not contain NUL characters (\\u0000)';
+        i++; // skip the escaped character
+      } else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > MAX_JSON_DEPTH)
+        return `the request body is nested more than ${MAX_JSON_DEPTH} levels deep`;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return undefined;
+}
+
+/** Parses a JSON object body; anything else (arrays, scalars, bad JSON, too deep, NUL) is refused. */
 export function parseJsonObject(
   text: string,
 ): { ok: true; value: Record<string, unknown> } | { ok: false; message: string } {
@@ -68,5 +98,7 @@ export function parseJsonObject(
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { ok: false, message: 'the request body must be a JSON object' };
   }
+  const problem = bodyProblem(text);
+  if (problem) return { ok: false, message: problem };
   return { ok: true, value: value as Record<string, unknown> };
 }

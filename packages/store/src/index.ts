@@ -14,3 +14,4 @@ export * from './authorizations.ts';
 export * from './console-queries.ts';
 export * from './onboarding.ts';
 export * from './workspace.ts';
+export * from './invariants.ts';

@@ -574,6 +574,8 @@ for (const backend of BACKENDS) {
                 'INVALID_API',
                 'METHOD_NOT_SUPPORTED',
                 'UNKNOWN_EXCEPTION',
+                // Produced on every path by http/rate-limit.faults.test.ts.
+                'REQUEST_TRAFFIC_EXCEED_LIMIT',
               ].includes(c),
           )
           .sort();

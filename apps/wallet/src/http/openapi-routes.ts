@@ -41,6 +41,7 @@ import { refundPayment } from '../services/refund-payment.ts';
 import { authenticate } from './authenticate.ts';
 import { MerchantCache } from './merchant-cache.ts';
 import { MerchantChangeWatcher } from './merchant-changes.ts';
+import { RateLimiter } from './rate-limit.ts';
 
 /** The largest OpenAPI request body accepted (a pay request with a full ORDER is a few KiB). */
 export const OPENAPI_BODY_LIMIT_BYTES = 64 * 1024;
@@ -123,7 +124,11 @@ const ROUTES: Record<string, Operation> = Object.fromEntries(
   ]),
 );
 
-export function registerOpenApi(app: FastifyInstance, ctx: WalletContext): void {
+export function registerOpenApi(
+  app: FastifyInstance,
+  ctx: WalletContext,
+  limiter = new RateLimiter(ctx.rateLimits),
+): void {
   const cache = new MerchantCache(ctx.store, ctx.clock);
   // A verify, reject, freeze or key change in this process takes effect on the next call; one made by
   // another process (the CLI) within about a second.
@@ -169,7 +174,15 @@ export function registerOpenApi(app: FastifyInstance, ctx: WalletContext): void 
             body: raw,
             now: ctx.clock.now(),
           });
-          if (!auth.ok) return send(req, reply, { result: resultOf(auth.code, auth.message) });
+          if (!auth.ok) {
+            limiter.openApiUnauthenticated(req);
+            return send(req, reply, { result: resultOf(auth.code, auth.message) });
+          }
+          const limited = limiter.merchantCall(req, auth.merchant.clientId);
+          if (limited) {
+            const result = resultOf('REQUEST_TRAFFIC_EXCEED_LIMIT', limited.message);
+            return send(req, reply, { result }, { 'retry-after': String(limited.retryAfter) });
+          }
           const json = parseJsonObject(raw.toString('utf8'));
           if (!json.ok) return send(req, reply, { result: resultOf('PARAM_ILLEGAL', json.message) });
           const checked = op.validate(json.value);

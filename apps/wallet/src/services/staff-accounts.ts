@@ -3,8 +3,11 @@
  *
  * Passwords are at least 12 characters, stored as `scrypt$N$r$p$salt$hash` (N = 2^15, r = 8, p = 1, a
  * 16-byte salt, a 32-byte key, base64url), compared in constant time. 5 failed sign-ins in a row lock
- * the account for 15 minutes (the PIN rule, decidePin). An unknown email and a wrong password get the
- * same answer and cost the same time. Emails are trimmed and lowercased, and unique per table.
+ * the account for 15 minutes (the PIN rule, decidePin). An unknown email, a wrong password and a locked
+ * account get the same answer and cost the same time (the code LOCKED is for the log, never for the page).
+ * Sign-up cannot help telling that an email is taken (without e-mail verification there is no other way
+ * to refuse it), so it says so only for a complete, valid form, after the same scrypt work as a success,
+ * and the web limits sign-up posts per IP. Emails are trimmed and lowercased, and unique per table.
  */
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { decidePin } from '@billetera/domain';
@@ -82,6 +85,7 @@ export function passwordProblem(password: string): string | undefined {
 export type StaffSignInOutcome =
   | { ok: true; accountId: string; merchantId: string | null }
   | { ok: false; code: 'INVALID_CREDENTIALS'; message: string }
+  /** The message is INVALID_CREDENTIALS_MESSAGE too: the lock is never revealed. */
   | { ok: false; code: 'LOCKED'; message: string; lockedUntil: number };
 
 /** The one answer for an unknown email and a wrong password. */
@@ -125,15 +129,15 @@ export async function signInStaff(
     )
       await updateStaffLockout(tx, table, current.id, check.next.failedAttempts, check.next.lockedUntil);
     if (check.ok) return { ok: true, accountId: current.id, merchantId: current.merchantId };
-    if (check.code === 'PIN_LOCKED') {
-      const minutes = Math.max(1, Math.ceil((check.lockedUntil - now) / 60_000));
+    // Locked, even for the right password; but answered like a wrong password: a "locked" message would
+    // tell anybody who tries five times that the email has an account.
+    if (check.code === 'PIN_LOCKED')
       return {
         ok: false,
         code: 'LOCKED',
         lockedUntil: check.lockedUntil,
-        message: `Too many failed sign-ins: this account is locked for ${minutes} more minute${minutes === 1 ? '' : 's'}.`,
+        message: INVALID_CREDENTIALS_MESSAGE,
       };
-    }
     return invalid;
   });
 }

@@ -320,10 +320,18 @@ describe.skipIf(!chromiumPath)('my.getAuthCode, the consent sheet and authorized
     async () => {
       const user = await newUser();
       const page = await (await phoneContext(browser)).newPage();
-      // A miniProgramUrl resumes the cashier sheet at once (here for an unknown payment: it stays open).
-      await page.goto(`${wallet.url}/app/mini/${appId}?pay=pay_nothing_here`);
+      // A miniProgramUrl resumes the cashier sheet at once (for one of this mini program's payments).
+      const order = await call('/api/open/v1/payments/pay', {
+        partnerId: merchant.merchant.partnerId,
+        paymentRequestId: `sheet-${Date.now()}`,
+        paymentOrderTitle: 'Order in progress',
+        paymentAmount: { currency: 'USD', value: '100' },
+        appId,
+      });
+      expect(order.body).toMatchObject({ result: { resultStatus: 'A' } });
+      await page.goto(`${wallet.url}/app/mini/${appId}?pay=${String(order.body['paymentId'])}`);
       await signIn(page, user.phone, user.pin);
-      await page.frameLocator('#sheet-frame').getByRole('heading', { name: 'Payment not found' }).waitFor();
+      await page.frameLocator('#sheet-frame').getByRole('heading', { name: 'Confirm payment' }).waitFor();
       const frame = page.frameLocator('#mini');
       await clickInFrame(frame.getByRole('button', { name: 'Profile' }));
       expect(await outcome(frame)).toMatchObject({

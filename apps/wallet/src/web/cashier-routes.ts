@@ -99,7 +99,8 @@ export function registerCashier(app: FastifyInstance, ctx: WalletContext): void 
 
   app.post<Params & { Body: Form }>('/cashier/:paymentId/confirm', async (req, reply) => {
     const embedded = isEmbedded(req);
-    const back = `/cashier/${req.params.paymentId}${embedded ? '?embed=1' : ''}`;
+    // Encoded: the id comes from the URL, and a Location header takes no raw non-ASCII (a 500 otherwise).
+    const back = `/cashier/${encodeURIComponent(req.params.paymentId)}${embedded ? '?embed=1' : ''}`;
     const web = await currentSession(ctx, req);
     if (!web) return reply.redirect(back, 303);
     if (!csrfValid(req, web, req.body?.['_csrf']))

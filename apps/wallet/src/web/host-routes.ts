@@ -64,6 +64,18 @@ export async function activeFeatures(ctx: WalletContext, appId: string): Promise
   return [...all].filter(([, status]) => status === 'ACTIVE').map(([feature]) => feature);
 }
 
+/**
+ * Whether a mini program may open the cashier for a payment: its merchant's, and made for this mini program
+ * (or for no mini program at all: a web checkout of the same merchant). Another app's payment is refused
+ * even when both apps belong to the same merchant.
+ */
+export function paymentOfMiniProgram(
+  payment: { merchantId: string; appId: string | null },
+  mini: MiniProgram,
+): boolean {
+  return payment.merchantId === mini.merchantId && (payment.appId === null || payment.appId === mini.appId);
+}
+
 export const missingPaymentMessage = (appName: string): string =>
   `${appName} has not added the ${FEATURES.PAYMENT.title} feature`;
 
@@ -93,13 +105,14 @@ export function registerHost(app: FastifyInstance, ctx: WalletContext): void {
         mini && mini.status === 'PUBLISHED' && owner?.status === 'VERIFIED' ? liveEntryOf(mini) : undefined;
       if (!mini || !entry) return reply.code(404).send({ error: 'no such mini program' });
       const features = await activeFeatures(ctx, mini.appId);
-      // A payment is resumed only for a mini program that may take payments.
-      const resume =
+      // A payment is resumed only for a mini program that may take payments, and only its own.
+      const wanted =
         typeof req.query.pay === 'string' &&
         /^pay_[A-Za-z0-9_-]{1,60}$/.test(req.query.pay) &&
         features.includes('PAYMENT')
-          ? req.query.pay
+          ? await findPaymentById(ctx.store.db, req.query.pay)
           : undefined;
+      const resume = wanted && paymentOfMiniProgram(wanted, mini) ? wanted.id : undefined;
       // The page may frame only the cashier (self) and this mini program's origin.
       reply.header('content-security-policy', hostPageCsp(entry.url, ctx.publicUrl));
       return sendPage(
@@ -127,7 +140,7 @@ export function registerHost(app: FastifyInstance, ctx: WalletContext): void {
       if (!web) return reply.code(401).send({ error: 'sign in first' });
       const payment = await findPaymentById(ctx.store.db, req.params.paymentId);
       const mini = req.query.appId ? await findMiniProgram(ctx.store.db, req.query.appId) : undefined;
-      if (!payment || !mini || payment.merchantId !== mini.merchantId) {
+      if (!payment || !mini || !paymentOfMiniProgram(payment, mini)) {
         return reply.code(404).send({ error: 'this mini program has no such payment' });
       }
       // The server's half of the Payment feature check: host.js refuses first, this cannot be skipped.

@@ -140,7 +140,11 @@ function registerConsole(app: FastifyInstance, ctx: WalletContext): void {
     if (!csrfValid(req, undefined, req.body?.['_csrf']))
       return page(403, 'This form has expired. Please try again.');
     const out = await signInStaff(ctx, 'merchant_accounts', email, str(req.body, 'password'));
-    if (!out.ok) return page(out.code === 'LOCKED' ? 423 : 400, out.message);
+    if (!out.ok) {
+      // A locked account answers exactly like a wrong password (staff-accounts.ts).
+      if (out.code === 'LOCKED') req.log.warn('console sign-in refused: account locked');
+      return page(400, out.message);
+    }
     await startStaffSession(ctx, req, reply, 'MERCHANT', out.accountId);
     return reply.redirect(next, 303);
   });
@@ -280,7 +284,7 @@ function registerOps(app: FastifyInstance, ctx: WalletContext): void {
     const out = await signInStaff(ctx, 'operators', email, str(req.body, 'password'));
     if (!out.ok) {
       req.log.warn({ locked: out.code === 'LOCKED' }, 'operator sign-in refused');
-      return page(out.code === 'LOCKED' ? 423 : 400, out.message);
+      return page(400, out.message);
     }
     req.log.info({ operatorId: out.accountId }, 'operator signed in');
     await startStaffSession(ctx, req, reply, 'OPERATOR', out.accountId);

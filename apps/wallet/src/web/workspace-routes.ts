@@ -115,7 +115,10 @@ async function readMultipart(
           form.problem = `The ${what} is larger than ${maxFileBytes >= 1024 * 1024 ? `${maxFileBytes / 1024 / 1024} MiB` : `${maxFileBytes / 1024} KiB`}.`;
         else if (part.filename) form.files[part.fieldname] = data;
       } else if (typeof part.value === 'string') {
-        form.fields[part.fieldname] = part.value;
+        // PostgreSQL text cannot hold NUL (register-web.ts refuses it in urlencoded forms).
+        if (part.value.includes('\u0000'))
+          form.problem = 'The form contains a NUL character, which is not allowed.';
+        else form.fields[part.fieldname] = part.value;
       }
     }
   } catch (err) {
