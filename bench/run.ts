@@ -5,6 +5,8 @@
  * listens on 127.0.0.1 and is stopped at the end, on failure too. See docs/performance.md.
  */
 import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { LoadGenerator } from './lib/loadgen.ts';
@@ -21,6 +23,10 @@ const HARD_LIMIT_MS = 30 * 60_000;
 
 async function main(): Promise<number> {
   const s = parseArgs(process.argv.slice(2));
+  if (s.cpuProfDir) {
+    mkdirSync(s.cpuProfDir, { recursive: true });
+    process.env['BENCH_CPU_PROF_DIR'] = resolve(s.cpuProfDir);
+  }
   const started = performance.now();
   const machine = machineFacts();
   const commit = gitCommit();

@@ -16,6 +16,8 @@ export interface Child {
   info: Record<string, unknown>;
   /** The last lines the child wrote to stderr (for error messages). */
   stderrTail(): string;
+  /** Asks the child for its counters (the wallet: transactions and durable commits), if it has any. */
+  stats(): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -26,7 +28,11 @@ export async function startChild(
   env: Record<string, string> = {},
   readyTimeoutMs = 60_000,
 ): Promise<Child> {
-  const child = spawn(process.execPath, ['--import', TSX_IMPORT, fileURLToPath(entry)], {
+  // `npm run bench -- --cpu-prof DIR`: every wallet child writes a V8 CPU profile into DIR when it exits.
+  const profileDir = process.env['BENCH_CPU_PROF_DIR'];
+  const profile =
+    profileDir && entry.href === WALLET_ENTRY.href ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const child = spawn(process.execPath, [...profile, '--import', TSX_IMPORT, fileURLToPath(entry)], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
@@ -59,6 +65,18 @@ export async function startChild(
     url: String(info['url']),
     info,
     stderrTail: () => tail.join('\n'),
+    stats: () =>
+      new Promise((resolve) => {
+        const timer = setTimeout(() => resolve({}), 5_000);
+        const onMessage = (m: Record<string, unknown>) => {
+          if (m['type'] !== 'stats') return;
+          clearTimeout(timer);
+          child.off('message', onMessage);
+          resolve(m);
+        };
+        child.on('message', onMessage);
+        child.send({ type: 'stats' });
+      }),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

@@ -18,10 +18,12 @@ export interface Settings {
   processes: number[];
   logLevel: string;
   outDir: string;
+  /** Directory for the wallet processes' V8 CPU profiles (`--cpu-prof DIR`), if any. */
+  cpuProfDir?: string | undefined;
 }
 
 const USAGE = `npm run bench -- [--quick] [--only ${SECTIONS.join('|')}[,...]] [--duration S] [--concurrency N]
-                     [--threads N] [--log-level L] [--out DIR]`;
+                     [--threads N] [--log-level L] [--out DIR] [--cpu-prof DIR]`;
 
 export function parseArgs(argv: string[]): Settings {
   const quick = argv.includes('--quick');
@@ -40,6 +42,7 @@ export function parseArgs(argv: string[]): Settings {
     '--threads',
     '--log-level',
     '--out',
+    '--cpu-prof',
     '--help',
   ]);
   for (const a of argv)
@@ -66,5 +69,6 @@ export function parseArgs(argv: string[]): Settings {
     processes: quick ? [1, 2] : [1, 2, 4],
     logLevel: value('--log-level') ?? 'info',
     outDir: value('--out') ?? 'bench/results',
+    cpuProfDir: value('--cpu-prof'),
   };
 }

@@ -107,6 +107,30 @@ export function runNote(r: RunResult, extra = ''): string {
     .join(', ');
 }
 
+type CommitCounts = { transactions: number; commits: number };
+
+/** Transactions and durable commits of the wallet processes so far (SQLite's group commit), if known. */
+async function commitCounts(e: Pick<Env, 'wallets'>): Promise<CommitCounts | undefined> {
+  let sum: CommitCounts | undefined;
+  for (const w of e.wallets) {
+    const c = (await w.stats())['commits'] as CommitCounts | null | undefined;
+    if (!c) return undefined;
+    sum = {
+      transactions: (sum?.transactions ?? 0) + c.transactions,
+      commits: (sum?.commits ?? 0) + c.commits,
+    };
+  }
+  return sum;
+}
+
+/** "N transactions in M commits" between two counts, for the notes column. */
+function groupNote(before: CommitCounts | undefined, after: CommitCounts | undefined): string {
+  if (!before || !after) return '';
+  const tx = after.transactions - before.transactions;
+  const commits = after.commits - before.commits;
+  return `${tx} transactions in ${commits} commits (${(tx / Math.max(1, commits)).toFixed(1)} per commit)`;
+}
+
 function check(r: RunResult, what: string): void {
   if (r.ok === 0) throw new Error(`${what}: no good reply. ${r.errorSamples.join(' | ')}`);
 }
@@ -286,7 +310,9 @@ async function series(e: Env): Promise<void> {
     processing.push(...(await insertPayments(e.ctx, e.m.merchant.id, need - processing.length)));
   const confirmStart = Date.now();
   await gen.prepare(confirmSpecs(e.users, processing.splice(0, need)));
+  const commitsBefore = await commitCounts(e);
   const confirm = await run('closed');
+  const commitsAfter = await commitCounts(e);
   check(confirm, 'confirm');
   const paidPeak = await paidSince(e.ctx, e.m.merchant.id, confirmStart);
   report.add({
@@ -298,7 +324,12 @@ async function series(e: Env): Promise<void> {
     bound: confirmBound,
     note: runNote(
       confirm,
-      `${e.users.length} users; ${paidPeak.size} paid in the DB${paidPeak.size < confirm.ok ? ' (FEWER than 303 replies)' : ''}`,
+      [
+        `${e.users.length} users; ${paidPeak.size} paid in the DB${paidPeak.size < confirm.ok ? ' (FEWER than 303 replies)' : ''}`,
+        groupNote(commitsBefore, commitsAfter),
+      ]
+        .filter(Boolean)
+        .join('; '),
     ),
   });
 
@@ -375,5 +406,54 @@ async function series(e: Env): Promise<void> {
     ceiling: writeCeil,
     bound: writeBound,
     note: runNote(refund),
+  });
+
+  // complete payments: the steady-state mix of one signed pay (a new order), one cashier confirm (of an
+  // order made before) and the notification that confirm causes, as one closed-loop run. A complete
+  // payment costs two RSA signatures (the pay reply and the notification) and one verify.
+  const pairs = budget(
+    s,
+    Math.min(c.bareHttp / 2, signedCeil / 2, db1 / 2),
+    Math.min(pay.rate, confirm.rate),
+  );
+  if (processing.length < pairs)
+    processing.push(...(await insertPayments(e.ctx, e.m.merchant.id, pairs - processing.length)));
+  const pays = paySpecs(e, pairs);
+  const confirms = confirmSpecs(e.users, processing.splice(0, pairs));
+  await gen.prepare(pays.flatMap((p, i) => [p, confirms[i]!]));
+  const completeStart = Date.now();
+  const commitsBeforeMix = await commitCounts(e);
+  const mix = await run('closed');
+  const commitsAfterMix = await commitCounts(e);
+  check(mix, 'complete payments');
+  const paidMix = await paidSince(e.ctx, e.m.merchant.id, completeStart);
+  const missingMix = await waitForAcks(e, paidMix.keys(), 30_000);
+  const completeCeil = Math.min(
+    c.bareHttp / 2,
+    c.cpus / (2 / c.rsaSignPerCore + 1 / c.rsaVerifyPerCore),
+    db1,
+  );
+  report.add({
+    section,
+    figure: `complete payments (pay + confirm + notification), c=${s.concurrency}`,
+    value: mix.rate / 2,
+    unit: 'payments/s',
+    ceiling: completeCeil,
+    bound:
+      completeCeil === db1
+        ? dbName
+        : completeCeil === c.bareHttp / 2
+          ? 'bare HTTP / 2'
+          : 'RSA 2 signs + 1 verify',
+    note: runNote(
+      mix,
+      [
+        `${paidMix.size} paid, ${paidMix.size - missingMix} acked`,
+        missingMix ? `${missingMix} NOT ACKED in 30 s` : '',
+        groupNote(commitsBeforeMix, commitsAfterMix),
+      ]
+        .filter(Boolean)
+        .join('; '),
+    ),
   });
 }

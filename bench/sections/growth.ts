@@ -3,7 +3,7 @@
  * that counts is how the rate holds from the smallest size to the largest.
  */
 import type { LoadGenerator } from '../lib/loadgen.ts';
-import { insertPayments } from '../lib/fixture.ts';
+import { insertPayments, seedPayments } from '../lib/fixture.ts';
 import type { Report } from '../lib/report.ts';
 import type { Settings } from '../lib/settings.ts';
 import type { Ceilings } from './ceilings.ts';
@@ -20,7 +20,7 @@ export async function runGrowth(s: Settings, gen: LoadGenerator, report: Report,
     const total = s.durationMs + s.warmupMs;
     for (const size of s.growthSizes) {
       const t0 = Date.now();
-      await insertPayments(w.ctx, w.m.merchant.id, size - stored, { keepIds: false, batch: 500 });
+      await seedPayments(w.ctx, w.m.merchant.id, size - stored);
       const seedS = (Date.now() - t0) / 1000;
       stored = size;
       const run = () =>
