@@ -348,7 +348,7 @@ for (const backend of BACKENDS) {
           const user = await addUser(ctx, { USD: 10_000_000n });
           const stuck = await addMerchant(ctx, { notifyUrl: hang.url, name: 'Stuck Shop' });
           const quick = await addMerchant(ctx, { notifyUrl: fast.url, name: 'Quick Shop' });
-          const backlog = scale(40, 200);
+          const backlog = scale(80, 200);
           const stuckIds: string[] = [];
           for (let i = 0; i < backlog; i++) stuckIds.push(await owedNotification(ctx, stuck, user));
           // The production notifier (32 in flight), reading the outbox through a query counter.

@@ -63,7 +63,7 @@ export class Notifier {
     private readonly ctx: WalletContext,
     private readonly options: NotifierOptions,
   ) {
-    this.maxInFlight = options.maxInFlight ?? 32;
+    this.maxInFlight = options.maxInFlight ?? 64;
     this.maxPerMerchant = options.maxInFlightPerMerchant ?? Math.max(1, Math.floor(this.maxInFlight / 4));
     this.timeoutMs = options.timeoutMs ?? DELIVERY_TIMEOUT_MS;
     this.leaseMs = options.leaseMs ?? this.timeoutMs + 5_000;
