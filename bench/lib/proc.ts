@@ -38,8 +38,11 @@ export function sampleProcess(pid: number): ProcSample | undefined {
 /** The process and all its direct children (PostgreSQL: the postmaster and its backends). */
 export function sampleTree(rootPid: number): ProcSample | undefined {
   const root = sampleProcess(rootPid);
-  if (!root) return undefined;
-  let cpuMs = root.cpuMs;
+  const rootFields = statFields(rootPid);
+  if (!root || !rootFields) return undefined;
+  // Children that exited (PostgreSQL backends closing) are counted in the root's cutime + cstime once
+  // reaped, so the sum stays monotonic instead of dropping when a busy backend goes away.
+  let cpuMs = root.cpuMs + ((Number(rootFields[13]) + Number(rootFields[14])) * 1000) / TICKS_PER_SECOND;
   let rss = root.rss;
   for (const entry of safeReaddir('/proc')) {
     const pid = Number(entry);
