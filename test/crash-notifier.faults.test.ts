@@ -97,15 +97,19 @@ for (const backend of BACKENDS) {
         const checked = await checkAfterCrashes(store, load, fixture, ep);
         expect(server.alive()).toBe(true); // the API never stopped: only the notifier was killed
 
-        // Every delivery a kill cut off was made again by the next process, within the lease and a poll.
-        let slowest = 0;
+        // Every delivery a kill cut off was made again by a later process, within the lease and a poll of
+        // the LAST kill that cut it before its first ack: kills come every second or two, so a row whose
+        // lease ran out can be cut again by the next kill (its clock starts again then).
+        const lastCut = new Map<string, number>();
         for (const { ids, killedAt } of cut) {
           for (const id of ids) {
             const acked = ep.ackedAt.get(id);
             expect(acked, `${id} was cut off and never delivered again`).toBeDefined();
-            slowest = Math.max(slowest, acked! - killedAt);
+            if (acked! > killedAt) lastCut.set(id, killedAt);
           }
         }
+        let slowest = 0;
+        for (const [id, killedAt] of lastCut) slowest = Math.max(slowest, ep.ackedAt.get(id)! - killedAt);
         expect(slowest).toBeLessThan(REDELIVERY_LIMIT_MS);
         const cutCount = cut.reduce((n, c) => n + c.ids.length, 0);
         console.log(
